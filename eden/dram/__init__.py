@@ -1,0 +1,1 @@
+"""DRAM devices, operating points, partitions, and energy and latency models."""
