@@ -1,0 +1,30 @@
+"""Where each of the four registries lives, by config group (the CLI key).
+
+Looked up lazily so ``import eden`` stays light and a registry's module is imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from eden.errors import RegistryError
+from eden.registry import Registry
+
+#: group → (module, attribute) of its ``Registry``.
+REGISTRY_LOCATIONS: dict[str, tuple[str, str]] = {
+    "error_model": ("eden.injection.error_model", "ERROR_MODELS"),
+    "dram": ("eden.dram.device", "DRAMS"),
+    "platform": ("eden.platforms.base", "PLATFORMS"),
+    "mapping": ("eden.mapping.base", "MAPPINGS"),
+}
+
+
+def registry_for(group: str) -> Registry:
+    """The registry behind config group ``group``."""
+    try:
+        module, attr = REGISTRY_LOCATIONS[group]
+    except KeyError:
+        raise RegistryError(f"registry {group!r} is unknown; allowed: {', '.join(REGISTRY_LOCATIONS)}") from None
+    registry = getattr(importlib.import_module(module), attr)
+    assert isinstance(registry, Registry)
+    return registry

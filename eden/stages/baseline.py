@@ -1,0 +1,100 @@
+"""Baseline: train the network on reliable memory with Lightning (or load the cached checkpoint), measure its
+accuracy, and record every data type's value range for the zeroing of implausible values (EDEN §5.2)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from eden.context import RunContext
+
+log = logging.getLogger(__name__)
+RANGE_SAMPLES = 10_000  # training images whose IFMs define the recorded ranges
+
+
+def determining(ctx: RunContext) -> dict[str, Any]:
+    trainer = ctx.node("trainer")
+    data = ctx.node("data")
+    for runtime_only in ("accelerator", "progress_bar"):
+        trainer.pop(runtime_only, None)
+    for runtime_only in ("eval_batch_size", "num_workers", "root"):
+        data.pop(runtime_only, None)
+    return {"model": ctx.node("model"), "data": data, "trainer": trainer, "seed": int(ctx.cfg.seed)}
+
+
+def train(ctx: RunContext, model: Any, *, max_epochs: int, lr: float, run_id: str | None, callbacks: list) -> None:
+    """Fit ``model`` on the training split with Lightning, logging to the given MLflow run."""
+    import pytorch_lightning as pl
+
+    from eden.training.classifier import Classifier
+
+    tc = ctx.cfg.trainer
+    logger: Any = False
+    if run_id is not None:
+        from pytorch_lightning.loggers import MLFlowLogger
+
+        logger = MLFlowLogger(tracking_uri=ctx.tracker.uri, run_id=run_id)
+    module = Classifier(model, optimizer=tc.optimizer, lr=lr, momentum=tc.momentum, weight_decay=tc.weight_decay)
+    trainer = pl.Trainer(
+        max_epochs=max_epochs,
+        accelerator="gpu" if ctx.device.type == "cuda" else "cpu",
+        devices=1,
+        logger=logger,
+        callbacks=callbacks,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=bool(tc.progress_bar),
+        log_every_n_steps=50,
+        deterministic=True,
+    )
+    pl.seed_everything(int(ctx.cfg.seed), workers=True, verbose=False)
+    trainer.fit(module, train_dataloaders=ctx.data.train_loader(ctx.generator(offset=1)))
+
+
+def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
+    import torch
+
+    from eden.cache import atomic_write_bytes
+    from eden.evaluation import accuracy
+    from eden.ranges import record_value_ranges
+
+    model = ctx.build_model()
+    train(ctx, model, max_epochs=int(ctx.cfg.trainer.max_epochs), lr=float(ctx.cfg.trainer.lr), run_id=run_id, callbacks=[])
+    model = model.to(ctx.device).eval()
+    acc = accuracy(model, ctx.data.eval_loader(), ctx.device)
+    ranges = record_value_ranges(
+        model,
+        ctx.data_types,
+        ctx.data.eval_loader_from(ctx.data.train_set),
+        max_samples=RANGE_SAMPLES,
+        device=ctx.device,
+    )
+    import io
+
+    buf = io.BytesIO()
+    torch.save(model.cpu().state_dict(), buf)
+    atomic_write_bytes(folder / "model.pt", buf.getvalue())
+    log.info("baseline: fp32 accuracy %.4f", acc)
+    return {
+        "acc_fp32": acc,
+        "ranges": {k: list(v) for k, v in ranges.items()},
+        "data_types": [d.key for d in ctx.data_types],
+    }
+
+
+def load_model(ctx: RunContext, folder: Path) -> Any:
+    """The trained baseline network from its cached checkpoint, with a clear error if it does not fit."""
+    import torch
+
+    from eden.errors import DataError
+
+    path = folder / "model.pt"
+    model = ctx.build_model()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"checkpoint {path.name} does not fit model={ctx.cfg.model._target_}: {first}") from None
+    return model.to(ctx.device).eval()

@@ -1,0 +1,1 @@
+"""Training with Lightning: the baseline on reliable memory and curricular retraining under errors."""

@@ -1,0 +1,47 @@
+"""The LightningModule that trains any of EDEN's classifiers (baseline and retraining share it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Classifier(pl.LightningModule):
+    """Cross-entropy classifier; logs ``train_loss`` per step and ``train_acc`` per epoch."""
+
+    def __init__(self, model: nn.Module, *, optimizer: str, lr: float, momentum: float, weight_decay: float) -> None:
+        super().__init__()
+        self.model = model
+        self.optimizer_name = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self._correct = 0
+        self._seen = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        logits = self.model(x)
+        loss = F.cross_entropy(logits, y)
+        self._correct += int((logits.argmax(1) == y).sum())
+        self._seen += len(y)
+        self.log("train_loss", loss, on_step=True, on_epoch=False, prog_bar=True)
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        if self._seen:
+            self.log("train_acc", self._correct / self._seen, prog_bar=True)
+        self._correct = self._seen = 0
+
+    def configure_optimizers(self) -> Any:
+        params = self.model.parameters()
+        if self.optimizer_name == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
