@@ -98,3 +98,12 @@ def load_model(ctx: RunContext, folder: Path) -> Any:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"checkpoint {path.name} does not fit model={ctx.cfg.model._target_}: {first}") from None
     return model.to(ctx.device).eval()
+
+
+def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
+    """``baseline_acc``: accuracy with weights and IFMs stored in ``cfg.format`` on reliable memory."""
+    from eden.stages.common import clean_accuracy
+
+    model = load_model(ctx, ctx.folders["baseline"])
+    ctx.baseline_model = model
+    return {"baseline_acc": clean_accuracy(ctx, model), "baseline_acc_fp32": float(result["acc_fp32"])}
