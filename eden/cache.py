@@ -7,11 +7,13 @@ stage and is recomputed.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,18 @@ class StageCache:
 
     def folder(self, stage: str, determining: Mapping[str, Any]) -> Path:
         return self.root / stage / config_key(determining)
+
+    @staticmethod
+    @contextmanager
+    def lock(folder: Path) -> Iterator[None]:
+        """Exclusive lock on a stage folder: parallel sweep jobs needing the same stage compute it once."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @staticmethod
     def is_done(folder: Path) -> bool:

@@ -84,6 +84,7 @@ class TrackingSchema:
     uri: str = MISSING
     experiment: str = MISSING
     run_name: str | None = MISSING
+    tags: dict[str, str] = MISSING  # extra tags on the parent run, e.g. the sweep name
 
 
 @dataclass

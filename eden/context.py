@@ -28,6 +28,10 @@ class RunContext:
     cache: StageCache
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     folders: dict[str, Path] = field(default_factory=dict)
+    #: Value ranges of the network currently under study (baseline's, then the boosted one's): DataType.key → (lo, hi)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Values computed once per run and shared by stages (e.g. the reference accuracy of the search sample)
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def node(self, key: str) -> Any:
         """A resolved plain-Python copy of a config node (for cache keys and logging)."""

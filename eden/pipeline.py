@@ -49,6 +49,7 @@ def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
         "format": str(cfg.format),
         "stage": str(cfg.stage),
         "git_commit": git_commit(),
+        **{str(k): str(v) for k, v in (tc.tags or {}).items()},
     }
     tracker.start(run_name=tc.run_name, tags=tags)
     try:
@@ -71,18 +72,8 @@ def run_stages(ctx: RunContext) -> dict[str, float]:
         determining = {"stage": module.determining(ctx), "upstream": upstream}
         folder = ctx.cache.folder(stage, determining)
         upstream = config_key(determining)
-        if ctx.cache.is_done(folder):
-            result = ctx.cache.read_result(folder)
-            log.info("[%s] reusing cached result %s", stage, folder.name)
-            ctx.tracker.set_tags({f"cached.{stage}": folder.name})
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            start = time.perf_counter()
-            log.info("[%s] computing", stage)
-            with ctx.tracker.child(stage) as run_id:
-                result = module.compute(ctx, folder, run_id)
-            ctx.cache.mark_done(folder, result, determining)
-            log.info("[%s] done in %.1f s", stage, time.perf_counter() - start)
+        with ctx.cache.lock(folder):
+            result = _reuse_or_compute(ctx, stage, module, folder, determining)
         ctx.results[stage] = result
         ctx.folders[stage] = folder
         stage_metrics = module.finalize(ctx, result)
@@ -90,6 +81,20 @@ def run_stages(ctx: RunContext) -> dict[str, float]:
         metrics.update(stage_metrics)
     print_summary(ctx, metrics)
     return metrics
+
+
+def _reuse_or_compute(ctx: RunContext, stage: str, module: Any, folder: Any, determining: dict) -> dict[str, Any]:
+    if ctx.cache.is_done(folder):
+        log.info("[%s] reusing cached result %s", stage, folder.name)
+        ctx.tracker.set_tags({f"cached.{stage}": folder.name})
+        return ctx.cache.read_result(folder)
+    start = time.perf_counter()
+    log.info("[%s] computing", stage)
+    with ctx.tracker.child(stage) as run_id:
+        result: dict[str, Any] = module.compute(ctx, folder, run_id)
+    ctx.cache.mark_done(folder, result, determining)
+    log.info("[%s] done in %.1f s", stage, time.perf_counter() - start)
+    return result
 
 
 #: The metric a sweep optimizes, in order of preference (the last stage run decides which exists).

@@ -102,8 +102,8 @@ def load_model(ctx: RunContext, folder: Path) -> Any:
 
 def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
     """``baseline_acc``: accuracy with weights and IFMs stored in ``cfg.format`` on reliable memory."""
-    from eden.stages.common import clean_accuracy
+    from eden.stages.common import clean_accuracy, set_ranges
 
+    set_ranges(ctx, result["ranges"])
     model = load_model(ctx, ctx.folders["baseline"])
-    ctx.baseline_model = model
     return {"baseline_acc": clean_accuracy(ctx, model), "baseline_acc_fp32": float(result["acc_fp32"])}

@@ -1,0 +1,167 @@
+"""Characterize: how many errors the (boosted) network tolerates — coarse (whole network) and fine (per data type).
+
+Decision rule: a BER assignment *passes* when the lower bound of the ``characterize.confidence`` interval of its
+accuracy (over ``characterize.seeds`` error seeds on a ``sample_fraction`` sample of the validation set) is at
+least the baseline's error-free accuracy on the same sample minus ``target.max_drop``. Comparing on the same
+sample removes the sample's own luck from the comparison; the lower bound makes the search conservative.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eden.characterize import SearchTrace, coarse_search, fine_sweep, grid_evaluations
+from eden.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def search_determining(ctx: RunContext) -> dict[str, Any]:
+    """The config every accuracy-under-errors estimate depends on."""
+    return {
+        "error_model": ctx.node("error_model"),
+        "geometry": repr(ctx.members["dram"].geometry),
+        "format": str(ctx.cfg.format),
+        "correction": str(ctx.cfg.correction),
+        "target": ctx.node("target"),
+        "characterize": ctx.node("characterize"),
+        "seed": int(ctx.cfg.seed),
+    }
+
+
+def determining(ctx: RunContext) -> dict[str, Any]:
+    return search_determining(ctx)
+
+
+def reference_accuracy(ctx: RunContext) -> float:
+    """Error-free accuracy of the baseline in the run's format on the characterization sample."""
+    if "reference_acc" not in ctx.memo:
+        from eden.stages.baseline import load_model
+        from eden.stages.common import clean_accuracy
+
+        model = load_model(ctx, ctx.folders["baseline"])
+        ctx.memo["reference_acc"] = clean_accuracy(ctx, model, float(ctx.cfg.characterize.sample_fraction))
+    return float(ctx.memo["reference_acc"])
+
+
+class Oracle:
+    """Pass/fail of a BER assignment under the decision rule above; remembers every estimate (the curves)."""
+
+    def __init__(self, ctx: RunContext, model: Any, label: str) -> None:
+        self.ctx, self.model, self.label = ctx, model, label
+        self.required = reference_accuracy(ctx) - float(ctx.cfg.target.max_drop)
+        self.points: list[dict[str, Any]] = []
+
+    def __call__(self, bers: Mapping[str, float]) -> bool:
+        from eden.stages.common import accuracy_under
+
+        ch = self.ctx.cfg.characterize
+        est = accuracy_under(
+            self.ctx, self.model, bers, fraction=float(ch.sample_fraction), seeds=int(ch.seeds),
+            confidence=float(ch.confidence), seed_offset=len(self.points) * 101,
+        )
+        ok = est.low >= self.required
+        values = set(bers.values())
+        ber = max(values) if values else 0.0
+        self.points.append({"ber": ber, "acc": est.mean, "low": est.low, "high": est.high, "pass": ok})
+        log.info(
+            "[%s] #%d max BER %.3g: acc %.4f [%.4f, %.4f] vs required %.4f → %s",
+            self.label, len(self.points), ber, est.mean, est.low, est.high, self.required, "pass" if ok else "fail",
+        )
+        return ok
+
+
+def coarse(ctx: RunContext, model: Any, *, label: str) -> tuple[float, list[dict[str, Any]]]:
+    """Coarse tolerable BER of ``model`` (whole network at one BER) and its accuracy-vs-BER points."""
+    from eden.stages.common import uniform_bers
+
+    ch = ctx.cfg.characterize
+    oracle = Oracle(ctx, model, f"coarse {label}")
+    ber = coarse_search(
+        lambda b: oracle(uniform_bers(ctx, b)),
+        ber_min=float(ch.ber_min), ber_max=float(ch.ber_max), steps=int(ch.search_steps),
+    )
+    log.info("[coarse %s] tolerable BER %.3g", label, ber)
+    return ber, sorted(oracle.points, key=lambda p: p["ber"])
+
+
+def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
+    from eden.stages.boost import load_boosted
+
+    ch = ctx.cfg.characterize
+    model = load_boosted(ctx)
+    start = float(ctx.results["boost"]["tolerable_ber"])
+    keys = [d.key for d in ctx.data_types]
+    oracle = Oracle(ctx, model, "fine")
+    trace = SearchTrace()
+
+    def progress(round_: int, current: Mapping[str, float], active: int) -> None:
+        log.info("[fine] round %d: %d data types still rising; max BER %.3g", round_ + 1, active, max(current.values()))
+
+    tolerances = fine_sweep(
+        keys, oracle, start=start, factor=float(ch.fine_factor), cap=float(ch.ber_max),
+        max_rounds=int(ch.fine_max_rounds), trace=trace, on_round=progress,
+    )
+    grid = grid_evaluations(len(keys), start=start, factor=float(ch.fine_factor), cap=float(ch.ber_max))
+    with open(folder / "tolerances.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["data_type", "tolerable_ber"])
+        writer.writerows(tolerances.items())
+    return {
+        "coarse_ber": start,
+        "tolerances": tolerances,
+        "fine_evaluations": trace.evaluations,
+        "grid_evaluations": grid,
+    }
+
+
+def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
+    ctx.tracker.log_artifact(ctx.folders["characterize"] / "tolerances.csv")
+    metrics = {f"tolerance.{k}": float(v) for k, v in result["tolerances"].items()}
+    metrics["fine_evaluations"] = float(result["fine_evaluations"])
+    metrics["fine_vs_grid_evaluations"] = result["fine_evaluations"] / max(1, result["grid_evaluations"])
+    return metrics
+
+
+def log_curves(ctx: RunContext, curves: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Accuracy-vs-BER curves: MLflow metrics by step, a CSV and a PNG plot."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "accuracy_vs_ber.csv"
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["network", "ber", "acc", "low", "high", "pass"])
+            for name, points in curves.items():
+                for i, p in enumerate(points):
+                    writer.writerow([name, p["ber"], p["acc"], p["low"], p["high"], p["pass"]])
+                    ctx.tracker.log_metrics({f"curve.{name}.ber": p["ber"], f"curve.{name}.acc": p["acc"]}, step=i)
+        ctx.tracker.log_artifact(path)
+        png = Path(tmp) / "accuracy_vs_ber.png"
+        plot_curves(curves, png, reference=reference_accuracy(ctx), max_drop=float(ctx.cfg.target.max_drop))
+        ctx.tracker.log_artifact(png)
+
+
+def plot_curves(curves: Mapping[str, list[dict[str, Any]]], path: Path, *, reference: float, max_drop: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, points in curves.items():
+        pts = [p for p in points if p["ber"] > 0]
+        ax.plot([p["ber"] for p in pts], [p["acc"] for p in pts], marker="o", label=name)
+    ax.axhline(reference - max_drop, color="grey", linestyle="--", label="accuracy target")
+    ax.set_xscale("log")
+    ax.set_xlabel("bit error rate")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy vs BER (coarse search points)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
