@@ -32,6 +32,7 @@ class Geometry:
         return self.banks * self.rows_per_bank * self.row_bits
 
 
-# A DDR4 x8 4 Gb die's row is 1 KB (8192 bitlines), 16 banks; 65536 rows per bank (Micron 4Gb DDR4 datasheet,
-# MT40A512M8 addressing table). Used where no ``dram`` device supplies a geometry (unit tests).
-DDR4_X8_4GB = Geometry(banks=16, rows_per_bank=65536, row_bits=8192)
+# A DDR4 x8 4 Gb die's row is 1 KB (8192 bitlines), 16 banks; 32768 rows per bank (Micron 4Gb DDR4 datasheet,
+# MT40A512M8 addressing table: row address A[14:0]; DRAMPower memspec MICRON_4Gb_DDR4-2400_8bit_A nbrOfRows), so
+# 16 × 32768 × 8192 bits = 4 Gb. Used where no ``dram`` device supplies a geometry (unit tests).
+DDR4_X8_4GB = Geometry(banks=16, rows_per_bank=32768, row_bits=8192)
