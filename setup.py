@@ -5,7 +5,9 @@ pyproject.toml cannot rename a discovered package tree, hence this small hook (a
 
 from setuptools import find_packages, setup
 
-plugin_packages = ["eden_plugins" + p[len("plugins") :] for p in find_packages(include=["plugins", "plugins.*"])]
+plugin_packages = [
+    "eden_plugins" + p[len("plugins") :] for p in find_packages(include=["plugins", "plugins.*"])
+]
 setup(
     packages=find_packages(include=["eden", "eden.*"]) + plugin_packages,
     package_dir={"eden_plugins": "plugins"},

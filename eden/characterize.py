@@ -32,7 +32,12 @@ class SearchTrace:
 
 
 def coarse_search(
-    passes: Callable[[float], bool], *, ber_min: float, ber_max: float, steps: int, trace: SearchTrace | None = None
+    passes: Callable[[float], bool],
+    *,
+    ber_min: float,
+    ber_max: float,
+    steps: int,
+    trace: SearchTrace | None = None,
 ) -> float:
     """Largest BER in [ber_min, ber_max] (to a factor of (ber_max/ber_min)^(1/2^steps)) that passes; 0 if none."""
     if not 0 < ber_min < ber_max <= 1:

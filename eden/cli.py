@@ -6,9 +6,8 @@ import functools
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
-
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from eden.errors import ConfigError, EdenError
 

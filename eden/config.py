@@ -162,5 +162,5 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     for group in REGISTRY_GROUPS:
         node = OmegaConf.to_container(cfg[group], resolve=True)
         assert isinstance(node, dict)
-        built[group] = registry_for(group).build(node, seed=int(cfg.seed))
+        built[group] = registry_for(group).build({str(k): v for k, v in node.items()}, seed=int(cfg.seed))
     return built

@@ -52,7 +52,7 @@ def model_data_types(model: nn.Module, example_input: torch.Tensor) -> list[Data
         def record(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
             if any(d.layer == name for d in seen):
                 return
-            w = module.weight
+            w: torch.Tensor = module.weight  # type: ignore[assignment]
             seen.append(DataType(name, "weights", tuple(w.shape), w.numel()))
             x = args[0]
             shape = tuple(x.shape[1:])

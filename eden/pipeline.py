@@ -83,7 +83,9 @@ def run_stages(ctx: RunContext) -> dict[str, float]:
     return metrics
 
 
-def _reuse_or_compute(ctx: RunContext, stage: str, module: Any, folder: Any, determining: dict) -> dict[str, Any]:
+def _reuse_or_compute(
+    ctx: RunContext, stage: str, module: Any, folder: Any, determining: dict
+) -> dict[str, Any]:
     if ctx.cache.is_done(folder):
         log.info("[%s] reusing cached result %s", stage, folder.name)
         ctx.tracker.set_tags({f"cached.{stage}": folder.name})

@@ -18,7 +18,12 @@ Ranges = dict[str, tuple[float, float]]
 
 @torch.no_grad()
 def record_value_ranges(
-    model: nn.Module, data_types: list[DataType], loader: Iterable, *, max_samples: int, device: torch.device | str
+    model: nn.Module,
+    data_types: list[DataType],
+    loader: Iterable,
+    *,
+    max_samples: int,
+    device: torch.device | str,
 ) -> Ranges:
     """min/max of each data type's values: weights directly, IFMs over up to ``max_samples`` inputs."""
     wanted = {d.key for d in data_types}
@@ -27,7 +32,7 @@ def record_value_ranges(
     for name, module in layers.items():
         key = f"{name}.weights"
         if key in wanted:
-            w = module.weight.detach()
+            w: torch.Tensor = module.weight.detach()  # type: ignore[operator]
             ranges[key] = (float(w.min()), float(w.max()))
 
     def hook(name: str):

@@ -94,7 +94,7 @@ class Registry(Generic[T]):
         if key is None:
             raise RegistryError(f"{self.group}.name is missing; allowed: {', '.join(self.names())}")
         cls = self.get(str(key))
-        return cls.from_config(params, **runtime)
+        return cls.from_config(params, **runtime)  # type: ignore[attr-defined]
 
     def names(self) -> list[str]:
         load_plugins()

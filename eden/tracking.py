@@ -21,7 +21,12 @@ from eden.config import repo_root
 def git_commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True, timeout=5, check=True
+            ["git", "rev-parse", "HEAD"],
+            cwd=repo_root(),
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -96,7 +101,9 @@ class Tracker:
             raise
         self.client.set_terminated(run.info.run_id, status="FINISHED")
 
-    def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None, run_id: str | None = None) -> None:
+    def log_metrics(
+        self, metrics: Mapping[str, float], *, step: int | None = None, run_id: str | None = None
+    ) -> None:
         if not self.enabled:
             return
         target = run_id or self.parent_id
@@ -115,7 +122,9 @@ class Tracker:
         for key, value in tags.items():
             self.client.set_tag(run_id or self.parent_id, key, value)
 
-    def log_artifact(self, path: str | Path, *, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    def log_artifact(
+        self, path: str | Path, *, artifact_path: str | None = None, run_id: str | None = None
+    ) -> None:
         if not self.enabled:
             return
         self.client.log_artifact(run_id or self.parent_id, str(path), artifact_path=artifact_path)
@@ -143,7 +152,7 @@ except ImportError:  # pragma: no cover - hydra is a hard dependency; keep the m
     _HydraCallback = object  # type: ignore[assignment,misc]
 
 
-class EnsureExperimentCallback(_HydraCallback):  # type: ignore[misc,valid-type]
+class EnsureExperimentCallback(_HydraCallback):
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
         if config.tracking.enabled:
             ensure_experiment(config.tracking.uri, config.tracking.experiment)

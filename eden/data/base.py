@@ -77,7 +77,9 @@ class ClassificationData(ABC):
 
     def eval_loader_from(self, dataset: Dataset) -> DataLoader:
         """An unshuffled loader over any dataset (e.g. the training split for range recording)."""
-        return DataLoader(dataset, batch_size=self.eval_batch_size, shuffle=False, num_workers=self.num_workers)
+        return DataLoader(
+            dataset, batch_size=self.eval_batch_size, shuffle=False, num_workers=self.num_workers
+        )
 
     def example_input(self) -> torch.Tensor:
         """One evaluation sample with a batch dimension (for shape discovery)."""

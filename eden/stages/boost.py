@@ -64,7 +64,14 @@ def retrain(ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | N
 
     injector.attach()
     try:
-        train(ctx, model, max_epochs=len(per_epoch), lr=float(ctx.cfg.retrain.lr), run_id=run_id, callbacks=[Curriculum()])
+        train(
+            ctx,
+            model,
+            max_epochs=len(per_epoch),
+            lr=float(ctx.cfg.retrain.lr),
+            run_id=run_id,
+            callbacks=[Curriculum()],
+        )
     finally:
         injector.detach()
 
@@ -94,9 +101,16 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     best_ber, best_state = unboosted_ber, None
     target = float(rt.target_ber) if rt.target_ber is not None else None
     for it in range(int(rt.outer_iterations) if rt.epochs > 0 else 0):
-        aim = target if target is not None else min(float(ch.ber_max), DEFAULT_GAIN * max(best_ber, float(ch.ber_min)))
+        aim = (
+            target
+            if target is not None
+            else min(float(ch.ber_max), DEFAULT_GAIN * max(best_ber, float(ch.ber_min)))
+        )
         per_epoch = schedule(
-            target=aim, epochs=int(rt.epochs), step_every=int(rt.step_every), spacing=str(rt.spacing),
+            target=aim,
+            epochs=int(rt.epochs),
+            step_every=int(rt.step_every),
+            spacing=str(rt.spacing),
             curricular=bool(rt.curricular),
         )
         log.info("[boost] iteration %d: retraining towards BER %.3g (%s)", it, aim, per_epoch)
@@ -107,7 +121,12 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         result["iterations"].append({"target_ber": aim, "tolerable_ber": ber, "schedule": per_epoch})
         result["curves"][f"boosted_{it}"] = curve
         if ber <= best_ber:
-            log.info("[boost] iteration %d did not improve the tolerable BER (%.3g <= %.3g): stop", it, ber, best_ber)
+            log.info(
+                "[boost] iteration %d did not improve the tolerable BER (%.3g <= %.3g): stop",
+                it,
+                ber,
+                best_ber,
+            )
             break
         best_ber = ber
         best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

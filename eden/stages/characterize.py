@@ -61,8 +61,13 @@ class Oracle:
 
         ch = self.ctx.cfg.characterize
         est = accuracy_under(
-            self.ctx, self.model, bers, fraction=float(ch.sample_fraction), seeds=int(ch.seeds),
-            confidence=float(ch.confidence), seed_offset=len(self.points) * 101,
+            self.ctx,
+            self.model,
+            bers,
+            fraction=float(ch.sample_fraction),
+            seeds=int(ch.seeds),
+            confidence=float(ch.confidence),
+            seed_offset=len(self.points) * 101,
         )
         ok = est.low >= self.required
         values = set(bers.values())
@@ -70,7 +75,14 @@ class Oracle:
         self.points.append({"ber": ber, "acc": est.mean, "low": est.low, "high": est.high, "pass": ok})
         log.info(
             "[%s] #%d max BER %.3g: acc %.4f [%.4f, %.4f] vs required %.4f → %s",
-            self.label, len(self.points), ber, est.mean, est.low, est.high, self.required, "pass" if ok else "fail",
+            self.label,
+            len(self.points),
+            ber,
+            est.mean,
+            est.low,
+            est.high,
+            self.required,
+            "pass" if ok else "fail",
         )
         return ok
 
@@ -83,7 +95,9 @@ def coarse(ctx: RunContext, model: Any, *, label: str) -> tuple[float, list[dict
     oracle = Oracle(ctx, model, f"coarse {label}")
     ber = coarse_search(
         lambda b: oracle(uniform_bers(ctx, b)),
-        ber_min=float(ch.ber_min), ber_max=float(ch.ber_max), steps=int(ch.search_steps),
+        ber_min=float(ch.ber_min),
+        ber_max=float(ch.ber_max),
+        steps=int(ch.search_steps),
     )
     log.info("[coarse %s] tolerable BER %.3g", label, ber)
     return ber, sorted(oracle.points, key=lambda p: p["ber"])
@@ -100,11 +114,22 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     trace = SearchTrace()
 
     def progress(round_: int, current: Mapping[str, float], active: int) -> None:
-        log.info("[fine] round %d: %d data types still rising; max BER %.3g", round_ + 1, active, max(current.values()))
+        log.info(
+            "[fine] round %d: %d data types still rising; max BER %.3g",
+            round_ + 1,
+            active,
+            max(current.values()),
+        )
 
     tolerances = fine_sweep(
-        keys, oracle, start=start, factor=float(ch.fine_factor), cap=float(ch.ber_max),
-        max_rounds=int(ch.fine_max_rounds), trace=trace, on_round=progress,
+        keys,
+        oracle,
+        start=start,
+        factor=float(ch.fine_factor),
+        cap=float(ch.ber_max),
+        max_rounds=int(ch.fine_max_rounds),
+        trace=trace,
+        on_round=progress,
     )
     grid = grid_evaluations(len(keys), start=start, factor=float(ch.fine_factor), cap=float(ch.ber_max))
     with open(folder / "tolerances.csv", "w", newline="") as f:
@@ -139,14 +164,18 @@ def log_curves(ctx: RunContext, curves: Mapping[str, list[dict[str, Any]]]) -> N
             for name, points in curves.items():
                 for i, p in enumerate(points):
                     writer.writerow([name, p["ber"], p["acc"], p["low"], p["high"], p["pass"]])
-                    ctx.tracker.log_metrics({f"curve.{name}.ber": p["ber"], f"curve.{name}.acc": p["acc"]}, step=i)
+                    ctx.tracker.log_metrics(
+                        {f"curve.{name}.ber": p["ber"], f"curve.{name}.acc": p["acc"]}, step=i
+                    )
         ctx.tracker.log_artifact(path)
         png = Path(tmp) / "accuracy_vs_ber.png"
         plot_curves(curves, png, reference=reference_accuracy(ctx), max_drop=float(ctx.cfg.target.max_drop))
         ctx.tracker.log_artifact(png)
 
 
-def plot_curves(curves: Mapping[str, list[dict[str, Any]]], path: Path, *, reference: float, max_drop: float) -> None:
+def plot_curves(
+    curves: Mapping[str, list[dict[str, Any]]], path: Path, *, reference: float, max_drop: float
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -13,7 +13,9 @@ from torch import nn
 class Classifier(pl.LightningModule):
     """Cross-entropy classifier; logs ``train_loss`` per step and ``train_acc`` per epoch."""
 
-    def __init__(self, model: nn.Module, *, optimizer: str, lr: float, momentum: float, weight_decay: float) -> None:
+    def __init__(
+        self, model: nn.Module, *, optimizer: str, lr: float, momentum: float, weight_decay: float
+    ) -> None:
         super().__init__()
         self.model = model
         self.optimizer_name = optimizer

@@ -50,7 +50,9 @@ def test_ranges_cover_every_data_type_and_bound_the_weights(baseline_cfg: DictCo
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Conv2d | torch.nn.Linear):
             lo, hi = result["ranges"][f"{name}.weights"]
-            assert lo == pytest.approx(float(module.weight.min())) and hi == pytest.approx(float(module.weight.max()))
+            assert lo == pytest.approx(float(module.weight.min())) and hi == pytest.approx(
+                float(module.weight.max())
+            )
     # ReLU outputs feed the later layers: their IFM range starts at 0
     assert result["ranges"]["classifier.3.ifm"][0] == 0.0
 

@@ -13,7 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "run.py", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "run.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -24,7 +29,9 @@ def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
 def test_unknown_group_option_is_one_line_listing_choices() -> None:
     proc = run_cli("model=nonexistent")
     assert proc.returncode == 2
-    assert error_lines(proc) == ["error: model='nonexistent' is invalid; allowed: lenet5, resnet20, torchvision"]
+    assert error_lines(proc) == [
+        "error: model='nonexistent' is invalid; allowed: lenet5, resnet20, torchvision"
+    ]
 
 
 def test_unknown_option_inside_a_sweep_list_is_caught() -> None:
@@ -34,7 +41,9 @@ def test_unknown_option_inside_a_sweep_list_is_caught() -> None:
 
 
 def test_ber_out_of_range_is_one_line_before_any_compute(tmp_path: Path) -> None:
-    proc = run_cli("error_model.ber=2", f"tracking.uri=sqlite:///{tmp_path / 'm.db'}", f"paths.cache={tmp_path}")
+    proc = run_cli(
+        "error_model.ber=2", f"tracking.uri=sqlite:///{tmp_path / 'm.db'}", f"paths.cache={tmp_path}"
+    )
     assert proc.returncode == 2
     lines = error_lines(proc)
     assert len(lines) == 1 and lines[0].startswith("error: error_model.ber=2"), proc.stderr
@@ -47,11 +56,15 @@ def test_print_config_of_the_users_example() -> None:
     assert "name: bitline" in proc.stdout and "name: gpu" in proc.stdout
 
 
-@pytest.mark.parametrize("module", ["eden", "eden.config", "eden.registry", "eden.pipeline", "eden.characterize"])
+@pytest.mark.parametrize(
+    "module", ["eden", "eden.config", "eden.registry", "eden.pipeline", "eden.characterize"]
+)
 def test_core_import_does_not_load_lightning_or_mlflow(module: str) -> None:
     code = (
         f"import sys, {module}; heavy = [m for m in ('pytorch_lightning', 'lightning', 'mlflow') if m in sys.modules];"
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
