@@ -24,7 +24,9 @@ def registry_for(group: str) -> Registry:
     try:
         module, attr = REGISTRY_LOCATIONS[group]
     except KeyError:
-        raise RegistryError(f"registry {group!r} is unknown; allowed: {', '.join(REGISTRY_LOCATIONS)}") from None
+        raise RegistryError(
+            f"registry {group!r} is unknown; allowed: {', '.join(REGISTRY_LOCATIONS)}"
+        ) from None
     registry = getattr(importlib.import_module(module), attr)
     assert isinstance(registry, Registry)
     return registry

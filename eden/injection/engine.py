@@ -1,0 +1,262 @@
+"""The injection engine: fixed weak cells per data type, fresh failures per read, XOR in place, exact restore.
+
+``WeakCellMap`` is prepared once per (data type, error model at its BER, layout); ``corrupt_`` then flips
+the failing bits of the storage bytes in place and returns ``Flips``, whose ``restore_`` puts the clean
+bits back exactly. Two read paths, chosen per data type:
+
+- *sparse*: per cell class, failures among the weak-cell list are found with geometric gaps, so the cost
+  grows with the number of flips, not with the tensor size. Data-dependent failure probabilities are
+  applied by thinning candidates drawn at the larger probability.
+- *dense*: the weak cells are a bit mask of the storage; a read draws Bernoulli(F) bits 64 at a time
+  (bit-serial comparison of random words with F's binary expansion, F rounded to 1/65536) and XORs
+  ``weak & failing`` into the data. Its cost is a few memory passes, independent of the BER.
+
+The switch sits at ``DENSE_MIN_BER`` (measured with ``python -m eden.bench injection``, docs/injection.md).
+With ``monotone`` models the sparse path walks the weak cells in weakness order with a fixed draw schedule,
+so one read's errors at a lower BER are a subset of the same read's errors at a higher BER; the dense path
+is then not used (it would couple differently).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from eden.injection.error_model import CellClass, ErrorModel
+from eden.injection.weak_cells import class_weak_bits, mix_seed
+from eden.layout import Layout
+
+#: Mean BER from which the dense read path is used (non-monotone models). Measured on the 2-core CPU with
+#: ``python -m eden.bench injection --crossover``: the sparse path costs ~15 ns per flip, the dense path
+#: ~1.2 memory passes of random words plus four byte passes; they cross near BER 5e-3 (docs/injection.md).
+DENSE_MIN_BER = 5e-3
+
+_POPCOUNT = torch.tensor([bin(i).count("1") for i in range(256)], dtype=torch.int64)
+
+
+@dataclass
+class _SparseClass:
+    index: int
+    bits: torch.Tensor  # weak storage bits (int64, on the data's device)
+    f_one: float
+    f_zero: float
+
+
+@dataclass
+class _DenseGroup:
+    weak: torch.Tensor  # uint8 bit mask of the weak cells, one byte per storage byte
+    f_one: float
+    f_zero: float
+
+
+class Flips:
+    """What one read changed; ``restore_`` undoes it bit-exactly."""
+
+    def __init__(
+        self,
+        *,
+        byte: torch.Tensor | None = None,
+        orig: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> None:
+        self.byte, self.orig, self.mask = byte, orig, mask
+
+    def restore_(self, data: torch.Tensor) -> None:
+        if self.mask is not None:
+            data.bitwise_xor_(self.mask)
+        elif self.byte is not None and self.byte.numel():
+            assert self.orig is not None
+            data.index_copy_(0, self.byte, self.orig)
+
+    def count(self, data_after: torch.Tensor) -> int:
+        """Number of flipped bits (diagnostics and tests; not on the fast path)."""
+        if self.mask is not None:
+            return int(_POPCOUNT.to(self.mask.device)[self.mask.long()].sum())
+        if self.byte is None or not self.byte.numel():
+            return 0
+        assert self.orig is not None
+        uniq, first = _first_occurrence(self.byte)
+        diff = data_after.index_select(0, uniq) ^ self.orig[first]
+        return int(_POPCOUNT.to(diff.device)[diff.long()].sum())
+
+
+def _first_occurrence(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    uniq, inv = torch.unique(x, return_inverse=True)
+    first = torch.full((uniq.numel(),), x.numel(), dtype=torch.int64, device=x.device)
+    first.scatter_reduce_(0, inv, torch.arange(x.numel(), device=x.device), "amin")
+    return uniq, first
+
+
+class WeakCellMap:
+    """The fixed weak cells of one data type under one error model, and the per-read sampler."""
+
+    def __init__(
+        self,
+        model: ErrorModel,
+        layout: Layout,
+        n_bits: int,
+        word_bits: int,
+        *,
+        device: torch.device | str = "cpu",
+        path: str = "auto",
+    ) -> None:
+        layout.check_fits(n_bits)
+        self.model, self.layout, self.n_bits, self.word_bits = model, layout, n_bits, word_bits
+        self.device = torch.device(device)
+        self.monotone = model.monotone
+        classes: list[CellClass] = model.cell_classes(layout, n_bits, word_bits) if model.mean_ber > 0 else []
+        tag = mix_seed(*(ord(c) for c in type(model).registry_name))
+        self.sparse: list[_SparseClass] = []
+        expected = 0.0
+        for i, c in enumerate(classes):
+            bits = class_weak_bits(c, layout, n_bits, word_bits, model.seed, tag)
+            if not self.monotone:
+                bits = bits.sort().values  # address order: sequential memory access on every read
+            if bits.numel() and max(c.f_one, c.f_zero) > 0:
+                self.sparse.append(_SparseClass(i, bits.to(self.device), c.f_one, c.f_zero))
+                expected += bits.numel() * (c.f_one + c.f_zero) / 2
+        self.expected_ber = expected / max(1, n_bits)
+        if path not in ("auto", "sparse", "dense"):
+            raise ValueError(f"path={path!r}; allowed: auto, sparse, dense")
+        use_dense = path == "dense" or (
+            path == "auto" and not self.monotone and self.expected_ber >= DENSE_MIN_BER
+        )
+        self.dense: list[_DenseGroup] | None = self._build_dense() if use_dense else None
+        if self.dense is not None:
+            self.sparse = []
+
+    @property
+    def path(self) -> str:
+        return "dense" if self.dense is not None else "sparse"
+
+    @property
+    def n_weak(self) -> int:
+        if self.dense is not None:
+            return sum(int(_POPCOUNT.to(g.weak.device)[g.weak.long()].sum()) for g in self.dense)
+        return sum(c.bits.numel() for c in self.sparse)
+
+    def _build_dense(self) -> list[_DenseGroup]:
+        n_bytes = -(-self.n_bits // 8)
+        groups: dict[tuple[float, float], torch.Tensor] = {}
+        for c in self.sparse:
+            weak = groups.setdefault((c.f_one, c.f_zero), torch.zeros(n_bytes, dtype=torch.uint8))
+            bits = c.bits.cpu()
+            weak.index_add_(0, bits >> 3, (1 << (bits & 7)).to(torch.uint8))  # distinct bits: add == OR
+        return [_DenseGroup(w.to(self.device), f1, f0) for (f1, f0), w in groups.items()]
+
+    # --- one read -----------------------------------------------------------------------------------
+    def corrupt_(self, data: torch.Tensor, generator: torch.Generator) -> Flips:
+        """Flip the bits that fail on this read of ``data`` (flat uint8 storage bytes) in place."""
+        if data.dtype != torch.uint8 or data.dim() != 1 or data.numel() * 8 < self.n_bits:
+            raise ValueError("corrupt_ expects the flat uint8 storage bytes of the prepared data type")
+        if self.dense is None and not self.sparse:
+            return Flips()
+        read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        if self.dense is not None:
+            return self._dense_read(data, read_seed)
+        parts = [self._sparse_class_read(c, data, read_seed) for c in self.sparse]
+        bits = parts[0] if len(parts) == 1 else torch.cat(parts)
+        if not bits.numel():
+            return Flips()
+        byte = bits >> 3
+        mask = torch.bitwise_left_shift(torch.ones_like(bits), bits & 7).to(torch.uint8)
+        orig = data.index_select(0, byte)
+        # Flips of distinct bits of one byte add without carries: +m sets a clear bit, −m clears a set one.
+        delta = torch.where((orig & mask) != 0, (~mask) + 1, mask)
+        data.index_add_(0, byte, delta)
+        return Flips(byte=byte, orig=orig)
+
+    def _sparse_class_read(self, c: _SparseClass, data: torch.Tensor, read_seed: int) -> torch.Tensor:
+        fmax = max(c.f_one, c.f_zero)
+        n = c.bits.numel()
+        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
+        picked = _bernoulli_indices(n, fmax, gen, self.device, fixed_schedule=self.monotone)
+        bits = c.bits.index_select(0, picked)
+        if c.f_one != c.f_zero and bits.numel():
+            stored = (data.index_select(0, bits >> 3) >> (bits & 7).to(torch.uint8)) & 1
+            keep_p = torch.where(stored.bool(), c.f_one / fmax, c.f_zero / fmax)
+            u = torch.rand(bits.numel(), generator=gen, device=self.device, dtype=torch.float64)
+            bits = bits[u < keep_p]
+        return bits
+
+    def _dense_read(self, data: torch.Tensor, read_seed: int) -> Flips:
+        assert self.dense is not None
+        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, 0xD))
+        n = data.numel()
+        flips: torch.Tensor | None = None
+        for g in self.dense:
+            weak = g.weak if g.weak.numel() == n else torch.nn.functional.pad(g.weak, (0, n - g.weak.numel()))
+            if g.f_one == g.f_zero:
+                fail = weak & bernoulli_bits(n, g.f_one, gen, self.device)
+            else:
+                ones = bernoulli_bits(n, g.f_one, gen, self.device)
+                zeros = bernoulli_bits(n, g.f_zero, gen, self.device)
+                fail = weak & ((data & ones) | (~data & zeros))
+            flips = fail if flips is None else flips.bitwise_or_(fail)
+        assert flips is not None
+        data.bitwise_xor_(flips)
+        return Flips(mask=flips)
+
+
+_SCHEDULE_START = 1024
+_SCHEDULE_MAX = 1 << 20
+
+
+def _bernoulli_indices(
+    n: int, p: float, gen: torch.Generator, device: torch.device, *, fixed_schedule: bool
+) -> torch.Tensor:
+    """Sorted indices in [0, n) each kept with probability p, via geometric gaps (cost ∝ n·p).
+
+    ``fixed_schedule`` draws the gaps in blocks whose sizes do not depend on ``n`` or ``p``'s count, so two
+    calls with the same generator state and ``p`` but different ``n`` agree on their common prefix.
+    """
+    if n == 0 or p <= 0:
+        return torch.empty(0, dtype=torch.int64, device=device)
+    if p >= 1:
+        return torch.arange(n, device=device)
+    inv_log = 1.0 / math.log1p(-p)
+    dtype = torch.float32 if p > 1e-5 else torch.float64  # gaps beyond 2^24 need float64
+    out: list[torch.Tensor] = []
+    last = -1
+    mean = n * p
+    size = _SCHEDULE_START if fixed_schedule else int(mean + 6 * math.sqrt(mean) + 64)
+    while True:
+        u = torch.rand(size, generator=gen, device=device, dtype=dtype)
+        gaps = torch.log1p(u.neg_()).mul_(inv_log).floor_().to(torch.int64).add_(1)
+        pos = torch.cumsum(gaps, 0).add_(last)
+        if int(pos[-1]) >= n:
+            out.append(pos[: int(torch.searchsorted(pos, n))])
+            break
+        out.append(pos)
+        last = int(pos[-1])
+        size = min(2 * size, _SCHEDULE_MAX) if fixed_schedule else max(1024, int(0.25 * size))
+    return out[0] if len(out) == 1 else torch.cat(out)
+
+
+def bernoulli_bits(n: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
+    """``n`` random bytes whose bits are iid Bernoulli(p), p rounded to a multiple of 2^-16.
+
+    Compares a random binary fraction V = 0.r₁r₂… (one random word per digit) with p's binary expansion
+    MSB first, 64 cells per int64: V < p has probability p. Stops after p's last 1-digit.
+    """
+    m = round(p * 65536)
+    if m <= 0:
+        return torch.zeros(n, dtype=torch.uint8, device=device)
+    if m >= 65536:
+        return torch.full((n,), 255, dtype=torch.uint8, device=device)
+    words = -(-n // 8)
+    lowest = (m & -m).bit_length() - 1  # last 1-digit of p
+    less: torch.Tensor | None = None
+    equal: torch.Tensor | None = None
+    for k in range(15, lowest - 1, -1):
+        r = torch.empty(words, dtype=torch.int64, device=device).random_(-(2**63), None, generator=gen)
+        if (m >> k) & 1:
+            hit = ~r if equal is None else equal & ~r
+            less = hit if less is None else less.bitwise_or_(hit)
+            equal = r if equal is None else equal.bitwise_and_(r)
+        else:
+            equal = ~r if equal is None else equal.bitwise_and_(~r)
+    assert less is not None
+    return less.view(torch.uint8)[:n]

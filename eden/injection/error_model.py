@@ -1,0 +1,159 @@
+"""The error-model contract: which DRAM cells are weak and how often a weak cell fails when read.
+
+An error model never touches tensors. It describes the device as a few *cell classes* of a data type's
+DRAM region (all cells, or the cells on weak/normal bitlines or wordlines): each class has a weak-cell
+probability ``p`` and per-read failure probabilities for a cell holding 1 (``f_one``) or 0 (``f_zero``).
+The engine (``eden.injection.engine``) turns classes into a fixed weak-cell set and draws fresh failures
+on every read (EDEN §4: the weak-cell set is a property of the device; each read of a weak cell fails
+with its probability).
+
+Every model can be given its native parameters or a target mean BER (``ber``). When ``ber`` is set it wins:
+the model keeps the *shape* of its native parameters (ratios between line classes, failure probabilities)
+and scales the weak-cell probabilities by one common factor, capped at 1, until the mean BER equals the
+target; only when every class is entirely weak are the failure probabilities scaled up as well. Scaling
+``p`` and not ``f`` makes a higher BER mean *more weak cells* — with ``monotone: true`` the weak set and the
+errors of one read at a lower BER are subsets of those at a higher BER (same seed).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+import torch
+
+from eden.errors import ConfigError, check_range
+from eden.layout import Layout
+from eden.registry import Registry
+
+
+@dataclass(frozen=True)
+class CellClass:
+    """Cells ``chunks × bitlines`` (layout rows × bitlines, row-major) sharing one weakness law.
+
+    ``tag`` distinguishes the weak-cell streams of a model's classes (stable across BERs).
+    """
+
+    tag: int
+    chunks: torch.Tensor
+    bitlines: torch.Tensor
+    p: float
+    f_one: float
+    f_zero: float
+
+    @property
+    def n_cells(self) -> int:
+        return self.chunks.numel() * self.bitlines.numel()
+
+
+class ErrorModel(ABC):
+    """Base of every registered error model (registry group ``error_model``)."""
+
+    registry_name: ClassVar[str]
+    #: Native parameters that are probabilities (validated to [0, 1]).
+    probability_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, ber: float | None, monotone: bool, seed: int) -> None:
+        self.ber = ber
+        self.monotone = monotone
+        self.seed = seed
+
+    # --- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any], *, seed: int = 0, **_runtime: Any) -> Self:
+        """Validate a config node (``name`` plus fields) and build the model; ``seed`` fixes the weak cells."""
+        params = dict(params)
+        params.pop("name", None)
+        allowed = {*cls.probability_fields, "ber", "monotone"}
+        for key in params:
+            if key not in allowed:
+                raise ConfigError(f"error_model.{key}", params[key], f"one of the fields {sorted(allowed)}")
+        for key in sorted(allowed):
+            if key not in params:
+                raise ConfigError(f"error_model.{key}", None, "a value (field is required)")
+        kwargs: dict[str, Any] = {}
+        for key in cls.probability_fields:
+            kwargs[key] = check_range(f"error_model.{key}", params[key], 0.0, 1.0)
+        ber = params["ber"]
+        kwargs["ber"] = None if ber is None else check_range("error_model.ber", _num(ber), 0.0, 1.0)
+        if not isinstance(params["monotone"], bool):
+            raise ConfigError("error_model.monotone", params["monotone"], "true or false")
+        kwargs["monotone"] = params["monotone"]
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ConfigError("seed", seed, "an integer")
+        model = cls(seed=seed, **kwargs)
+        model.validate()
+        return model
+
+    def validate(self) -> None:
+        """Cross-field checks of a model (override to add); raise ConfigError."""
+
+    def native_params(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in self.probability_fields}
+
+    def with_ber(self, ber: float) -> ErrorModel:
+        """The same device (native shape, seed, monotone flag) at another target mean BER."""
+        ber = check_range("error_model.ber", _num(ber), 0.0, 1.0)
+        return type(self)(seed=self.seed, ber=ber, monotone=self.monotone, **self.native_params())
+
+    def with_seed(self, seed: int) -> ErrorModel:
+        return type(self)(seed=seed, ber=self.ber, monotone=self.monotone, **self.native_params())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v:g}" for k, v in self.native_params().items())
+        return f"{type(self).__name__}({fields}, ber={self.ber}, monotone={self.monotone}, seed={self.seed})"
+
+    # --- the contract -------------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def mean_ber(self) -> float:
+        """Mean bit error rate per read over a large region (balanced 0/1 data for data-dependent models)."""
+
+    @abstractmethod
+    def cell_classes(self, layout: Layout, n_bits: int, word_bits: int) -> list[CellClass]:
+        """The cell classes of the DRAM rows that hold ``n_bits`` storage bits placed by ``layout``."""
+
+
+ERROR_MODELS: Registry[type[ErrorModel]] = Registry("error_model", ErrorModel)
+
+
+def _num(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def scale_to_target(values: list[float], weights: list[float], target: float) -> tuple[list[float], float]:
+    """Scale probabilities ``values`` by one factor α (each capped at 1) so Σ wᵢ·min(1, α·vᵢ) = target.
+
+    Returns the scaled values and the residual factor (> 1 when even all-ones fall short of ``target``,
+    i.e. the caller must scale its failure probabilities by that factor). Weights sum to 1.
+    """
+    if target <= 0:
+        return [0.0] * len(values), 1.0
+    total = sum(weights)
+    if total <= 0:
+        return list(values), 1.0
+    weights = [w / total for w in weights]
+    if all(v <= 0 for v in values):
+        values = [1.0] * len(values)  # no shape to keep: make every class equally weak
+    alpha = target / sum(w * v for w, v in zip(weights, values, strict=True))
+    if alpha * max(values) <= 1.0:
+        return [alpha * v for v in values], 1.0  # exact, the common case
+    full = sum(w for w, v in zip(weights, values, strict=True) if v > 0)
+    if full <= target:
+        return [1.0 if v > 0 else 0.0 for v in values], target / full
+
+    def mean(a: float) -> float:
+        return sum(w * min(1.0, a * v) for w, v in zip(weights, values, strict=True))
+
+    lo, hi = 0.0, 1.0
+    while mean(hi) < target:
+        hi *= 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mean(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return [min(1.0, hi * v) for v in values], 1.0

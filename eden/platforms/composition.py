@@ -1,0 +1,371 @@
+"""Energy and time of one inference from per-layer traffic, a mapping and a DRAM device.
+
+Time (per layer, a roofline with a latency roof):
+
+* compute: the simulator's cycles / clock, or MACs / (peak MAC rate × efficiency);
+* bandwidth: bytes / (peak bandwidth × efficiency) — independent of tRCD (bank parallelism hides
+  activations in a streaming phase);
+* latency: accesses × (on-chip latency + DRAM access latency at the data's tRCD) / MLP, where MLP is
+  the number of DRAM accesses the platform keeps in flight; platforms that prefetch into double
+  buffers (the accelerators) hide latency completely (``mlp = None``);
+* the layer takes ``max(compute, bandwidth, latency)``; its ``bound`` names the largest term.
+
+So reducing tRCD shortens only latency-bound layers, and tRCD = 0 (the ideal) bounds every speedup.
+
+Energy (DRAM only, per layer): reads, writes and row activations of each data type at its partition's
+operating point, plus background power (standby + refresh) over the layer's time. Background power
+is shared out by each data type's footprint (bytes stored), because each partition idles at its own VDD.
+Two scaling modes:
+
+* ``idd``: every term from the device's current model at the operating point (currents fall with VDD,
+  and a shorter run spends less background energy);
+* ``paper``: EDEN §7's method — each data type's nominal energy scaled by ``1 − ΔVDD / V_ref`` (the
+  device's ``paper_reference_vdd``, 1.2 V); time does not enter, so a coarse mapping gives exactly
+  ``ΔVDD / 1.2 V`` (paper Fig. 13).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from eden.errors import ConfigError
+from eden.platforms.operating import DramCosts, OpPoint, as_op_point
+from eden.platforms.topology import Layer, Topology
+from eden.platforms.traffic import LayerTraffic
+
+Scaling = Literal["idd", "paper"]
+SCALINGS: tuple[Scaling, ...] = ("idd", "paper")
+Bound = Literal["compute", "bandwidth", "latency"]
+OUTPUT_KEY = "<output>"  # the network's final output: no EDEN data type, always at nominal
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimingModel:
+    """A platform's compute and memory-system rates (SI units)."""
+
+    peak_macs_per_s: float
+    compute_efficiency: float
+    clock_hz: float
+    bandwidth_bytes_per_s: float
+    bandwidth_efficiency: float
+    mlp: float | None
+    on_chip_latency_ns: float
+    access_bytes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerResult:
+    """One layer's traffic, time and DRAM energy at nominal and under the mapping."""
+
+    layer: str
+    kind: str
+    weight_bytes: float
+    ifm_bytes: float
+    ofm_bytes: float
+    row_hit_rate: float
+    source: str
+    bound_nominal: Bound
+    time_nominal_s: float
+    time_s: float
+    time_ideal_s: float
+    energy_nominal_j: float
+    energy_j: dict[str, float]  # per scaling mode
+
+    @property
+    def speedup(self) -> float:
+        return self.time_nominal_s / self.time_s
+
+    @property
+    def ideal_speedup(self) -> float:
+        return self.time_nominal_s / self.time_ideal_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformResult:
+    """Totals per inference. ``dram_energy_reduction`` is a fraction, ``speedup`` a ratio ≥ 1."""
+
+    platform: str
+    scaling: Scaling
+    layers: list[LayerResult]
+    time_nominal_s: float
+    time_s: float
+    time_ideal_s: float
+    energy_nominal_j: float
+    energy_j: dict[str, float]
+    breakdown_nominal_j: dict[str, float]
+    breakdown_j: dict[str, float] = field(default_factory=dict)  # idd mode, under the mapping
+
+    @property
+    def dram_energy_reduction(self) -> float:
+        return self.reduction(self.scaling)
+
+    def reduction(self, scaling: Scaling) -> float:
+        return 1.0 - self.energy_j[scaling] / self.energy_nominal_j
+
+    @property
+    def speedup(self) -> float:
+        return self.time_nominal_s / self.time_s
+
+    @property
+    def ideal_speedup(self) -> float:
+        return self.time_nominal_s / self.time_ideal_s
+
+    @property
+    def total_bytes(self) -> float:
+        return sum(r.weight_bytes + r.ifm_bytes + r.ofm_bytes for r in self.layers)
+
+    def metrics(self) -> dict[str, float]:
+        """Flat numbers for MLflow (names used by the pipeline's checks)."""
+        return {
+            "dram_energy_reduction": self.dram_energy_reduction,
+            "dram_energy_reduction_idd": self.reduction("idd"),
+            "dram_energy_reduction_paper": self.reduction("paper"),
+            "speedup": self.speedup,
+            "ideal_speedup": self.ideal_speedup,
+            "dram_bytes_per_inference": self.total_bytes,
+            "dram_energy_nominal_j": self.energy_nominal_j,
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Per-layer table rows (CSV/Markdown artifacts)."""
+        return [
+            {
+                "layer": r.layer,
+                "kind": r.kind,
+                "weight_bytes": r.weight_bytes,
+                "ifm_bytes": r.ifm_bytes,
+                "ofm_bytes": r.ofm_bytes,
+                "row_hit_rate": r.row_hit_rate,
+                "source": r.source,
+                "bound": r.bound_nominal,
+                "time_nominal_s": r.time_nominal_s,
+                "speedup": r.speedup,
+                "ideal_speedup": r.ideal_speedup,
+                "energy_nominal_j": r.energy_nominal_j,
+                "energy_reduction_idd": 1 - r.energy_j["idd"] / r.energy_nominal_j,
+                "energy_reduction_paper": 1 - r.energy_j["paper"] / r.energy_nominal_j,
+            }
+            for r in self.layers
+        ]
+
+
+def data_type_key(layer_name: str, kind: str) -> str:
+    """EDEN data-type key of a layer (a repeated call ``name#2`` shares the module's data type)."""
+    module = re.sub(r"#\d+$", "", layer_name)
+    return f"{module}.{kind}"
+
+
+def stream_keys(topology: Topology) -> list[tuple[str | None, str, str]]:
+    """Per layer, the data-type keys its (weights, IFM, OFM) traffic belongs to.
+
+    Weights and IFM of a conv/linear layer are its own data types. An OFM is the next conv/linear
+    layer's IFM (EDEN §3), and so are the activations a pooling layer reads and writes in between;
+    activations after the last conv/linear layer belong to no data type (nominal).
+    """
+    layers = list(topology)
+    keys: list[tuple[str | None, str, str]] = []
+    for idx, layer in enumerate(layers):
+        following = next(
+            (data_type_key(nxt.name, "ifm") for nxt in layers[idx + 1 :] if nxt.has_weights), None
+        )
+        out_key = following or OUTPUT_KEY
+        if layer.has_weights:
+            keys.append((data_type_key(layer.name, "weights"), data_type_key(layer.name, "ifm"), out_key))
+        else:
+            keys.append((None, out_key, out_key))
+    return keys
+
+
+def footprint_shares(topology: Topology, bytes_per_value: float) -> dict[str, float]:
+    """Share of the stored bytes per data-type key (weights once, each IFM once)."""
+    sizes: dict[str, float] = {}
+    for layer, (w_key, i_key, _) in zip(topology, stream_keys(topology), strict=True):
+        if w_key is not None:
+            sizes[w_key] = layer.weight_numel * bytes_per_value
+            sizes.setdefault(i_key, layer.ifm_numel * bytes_per_value)
+    sizes.setdefault(OUTPUT_KEY, topology.layers[-1].ofm_numel * bytes_per_value)
+    total = sum(sizes.values())
+    return {k: v / total for k, v in sizes.items()}
+
+
+def resolve_mapping(
+    mapping: Mapping[str, Any] | None, keys: set[str], nominal: OpPoint, reference: OpPoint | None
+) -> dict[str, OpPoint]:
+    """Operating point per data-type key; unmapped keys at nominal, unknown keys rejected."""
+    mapping = dict(mapping or {})
+    unknown = sorted(set(mapping) - keys)
+    if unknown:
+        raise ConfigError(
+            "mapping", unknown[0], f"data-type keys of the model, e.g. {', '.join(sorted(keys)[:3])}"
+        )
+    return {
+        k: as_op_point(mapping[k], key=k, memory=nominal, reference=reference) if k in mapping else nominal
+        for k in keys
+    }
+
+
+class _Evaluator:
+    """Applies the time and energy models of the module docstring to one topology and traffic list."""
+
+    def __init__(
+        self,
+        *,
+        topology: Topology,
+        traffic: list[LayerTraffic],
+        costs: DramCosts,
+        timing: TimingModel,
+        bytes_per_value: float,
+    ) -> None:
+        self.topology, self.traffic, self.costs, self.timing = topology, traffic, costs, timing
+        self.keys = stream_keys(topology)
+        self.shares = footprint_shares(topology, bytes_per_value)
+
+    @staticmethod
+    def streams(traffic: LayerTraffic, keys: tuple[str | None, str, str]) -> list[tuple[str, float, bool]]:
+        """(data-type key, bytes, is_write) of the layer's weight, IFM and OFM streams."""
+        sizes = (traffic.weight_bytes, traffic.ifm_bytes, traffic.ofm_bytes)
+        return [
+            (k, b, i == 2)
+            for i, (k, b) in enumerate(zip(keys, sizes, strict=True))
+            if k is not None and b > 0
+        ]
+
+    def layer_time(
+        self, layer: Layer, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]
+    ) -> tuple[float, Bound]:
+        t, costs, hit = self.timing, self.costs, traffic.row_hit_rate
+        if traffic.compute_cycles is not None:
+            t_compute = traffic.compute_cycles / t.clock_hz
+        else:
+            t_compute = layer.macs / (t.peak_macs_per_s * t.compute_efficiency)
+        t_bw = traffic.total_bytes / (t.bandwidth_bytes_per_s * t.bandwidth_efficiency)
+        t_lat = 0.0
+        if t.mlp is not None:
+            for key, nbytes, _ in self.streams(traffic, keys):
+                op = ops[key]
+                dram = hit * costs.access_latency_ns(op, row_hit=True) + (1 - hit) * costs.access_latency_ns(
+                    op, row_hit=False
+                )
+                t_lat += nbytes / t.access_bytes * (t.on_chip_latency_ns + dram) * 1e-9 / t.mlp
+        terms: dict[Bound, float] = {"compute": t_compute, "bandwidth": t_bw, "latency": t_lat}
+        bound = max(terms, key=lambda b: terms[b])
+        return terms[bound], bound
+
+    def access_energy(
+        self, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]
+    ) -> dict[str, dict[str, float]]:
+        """Per data-type key: read, write and activate energy (J) at the key's operating point."""
+        out: dict[str, dict[str, float]] = {}
+        for key, nbytes, is_write in self.streams(traffic, keys):
+            op = ops[key]
+            part = out.setdefault(key, {"read": 0.0, "write": 0.0, "activate": 0.0})
+            if is_write:
+                part["write"] += self.costs.write_energy(op, nbytes)
+            else:
+                part["read"] += self.costs.read_energy(op, nbytes)
+            part["activate"] += (
+                nbytes
+                / self.timing.access_bytes
+                * (1 - traffic.row_hit_rate)
+                * (self.costs.activation_energy(op))
+            )
+        return out
+
+    def background(
+        self, traffic: LayerTraffic, duration_s: float, ops: Mapping[str, OpPoint]
+    ) -> dict[str, float]:
+        """Per data-type key: its footprint share of the device's standby + refresh energy (J)."""
+        activations = traffic.total_bytes / self.timing.access_bytes * (1 - traffic.row_hit_rate)
+        f_act = self.costs.active_fraction(
+            nbytes=traffic.total_bytes, activations=activations, duration_s=duration_s
+        )
+        return {
+            k: share * self.costs.background_power(ops[k], active_fraction=f_act) * duration_s
+            for k, share in self.shares.items()
+        }
+
+    def run(
+        self, platform: str, mapping: Mapping[str, Any] | None, scaling: Scaling, reference: OpPoint | None
+    ) -> PlatformResult:
+        nominal = self.costs.nominal
+        all_keys = set(self.shares) | {k for keys in self.keys for k in keys if k is not None}
+        nom = dict.fromkeys(all_keys, nominal)
+        ops = resolve_mapping(mapping, all_keys, nominal, reference)
+        ideal = {k: OpPoint(op.vdd, 0.0) for k, op in ops.items()}
+        paper = {k: self.costs.paper_scale(op) for k, op in ops.items()}
+        rows: list[LayerResult] = []
+        br_nom = {"read": 0.0, "write": 0.0, "activate": 0.0, "background": 0.0}
+        br = dict.fromkeys(br_nom, 0.0)
+        for layer, traffic, keys in zip(self.topology, self.traffic, self.keys, strict=True):
+            t_nom, bound = self.layer_time(layer, traffic, keys, nom)
+            t_map, _ = self.layer_time(layer, traffic, keys, ops)
+            t_ideal, _ = self.layer_time(layer, traffic, keys, ideal)
+            acc_nom, acc = self.access_energy(traffic, keys, nom), self.access_energy(traffic, keys, ops)
+            bg_nom, bg = self.background(traffic, t_nom, nom), self.background(traffic, t_map, ops)
+            e_nom = sum(sum(p.values()) for p in acc_nom.values()) + sum(bg_nom.values())
+            e_idd = sum(sum(p.values()) for p in acc.values()) + sum(bg.values())
+            # Paper mode: each data type's nominal energy (time-independent) times its linear VDD factor.
+            e_paper = sum(sum(p.values()) * paper[k] for k, p in acc_nom.items())
+            e_paper += sum(e * paper[k] for k, e in bg_nom.items())
+            for parts, target in ((acc_nom, br_nom), (acc, br)):
+                for p in parts.values():
+                    for name, value in p.items():
+                        target[name] += value
+            br_nom["background"] += sum(bg_nom.values())
+            br["background"] += sum(bg.values())
+            rows.append(
+                LayerResult(
+                    layer=layer.name,
+                    kind=layer.kind,
+                    weight_bytes=traffic.weight_bytes,
+                    ifm_bytes=traffic.ifm_bytes,
+                    ofm_bytes=traffic.ofm_bytes,
+                    row_hit_rate=traffic.row_hit_rate,
+                    source=traffic.source,
+                    bound_nominal=bound,
+                    time_nominal_s=t_nom,
+                    time_s=t_map,
+                    time_ideal_s=t_ideal,
+                    energy_nominal_j=e_nom,
+                    energy_j={"idd": e_idd, "paper": e_paper},
+                )
+            )
+        return PlatformResult(
+            platform=platform,
+            scaling=scaling,
+            layers=rows,
+            time_nominal_s=sum(r.time_nominal_s for r in rows),
+            time_s=sum(r.time_s for r in rows),
+            time_ideal_s=sum(r.time_ideal_s for r in rows),
+            energy_nominal_j=sum(r.energy_nominal_j for r in rows),
+            energy_j={s: sum(r.energy_j[s] for r in rows) for s in SCALINGS},
+            breakdown_nominal_j=br_nom,
+            breakdown_j=br,
+        )
+
+
+def compose(
+    *,
+    platform: str,
+    topology: Topology,
+    traffic: list[LayerTraffic],
+    costs: DramCosts,
+    timing: TimingModel,
+    mapping: Mapping[str, Any] | None,
+    scaling: Scaling,
+    bytes_per_value: float,
+    reference: OpPoint | None = None,
+) -> PlatformResult:
+    """Time and DRAM energy of one inference under ``mapping`` versus nominal DRAM.
+
+    ``reference`` is the nominal point of the device the mapping's points were characterized on (see
+    :mod:`eden.platforms.operating`); None means the points are the platform memory's own.
+    """
+    if scaling not in SCALINGS:
+        raise ConfigError("scaling", scaling, SCALINGS)
+    return _Evaluator(
+        topology=topology, traffic=traffic, costs=costs, timing=timing, bytes_per_value=bytes_per_value
+    ).run(platform, mapping, scaling, reference)
