@@ -1,0 +1,164 @@
+"""Validate: the mapped network with every data type under its own partition's errors at once.
+
+Characterization measures tolerances one data type at a time (fine) or all at one BER (coarse); the mapping then
+mixes them, so the combination must be checked end to end (EDEN §5.3). Accuracy is averaged over
+``validate.seeds`` error seeds on the *full* validation set.
+
+Decision rule: the mapping is accepted when its mean accuracy is at least ``baseline_acc − target.max_drop``
+(``baseline_acc`` = the baseline network stored in the run's format on reliable memory, full set). The searches
+upstream are conservative (lower confidence bound), this final check is on the expected accuracy, which is what
+``final_acc`` reports.
+
+Back-off: while the target is missed (at most ``validate.max_backoff_rounds`` rounds), the worst offenders —
+the quarter of the error-exposed data types with the most expected bit errors per read (bytes × BER) — move
+one step to the next less aggressive partition that has room (down to the nominal one). If the rounds run out,
+every data type goes to the nominal partition, which meets the target whenever the format itself does: the
+final mapping never misses the target because of DRAM errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from eden.context import RunContext
+
+log = logging.getLogger(__name__)
+NOMINAL = "nominal"
+OFFENDER_SHARE = 0.25  # share of the error-exposed data types backed off per round
+
+
+def determining(ctx: RunContext) -> dict[str, Any]:
+    from eden.stages.characterize import search_determining
+
+    return {"validate": ctx.node("validate"), **search_determining(ctx)}
+
+
+def required_accuracy(ctx: RunContext) -> tuple[float, float]:
+    """(baseline accuracy in the run's format on the full set, the accuracy the mapping must reach)."""
+    from eden.stages.baseline import load_model
+    from eden.stages.common import clean_accuracy
+
+    if "baseline_acc_full" not in ctx.memo:
+        ctx.memo["baseline_acc_full"] = clean_accuracy(ctx, load_model(ctx, ctx.folders["baseline"]))
+    base = float(ctx.memo["baseline_acc_full"])
+    return base, base - float(ctx.cfg.target.max_drop)
+
+
+def partitions_of(ctx: RunContext, mapped: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mapping's partitions, least aggressive first, with a nominal one (BER 0) guaranteed."""
+    parts = [dict(p) for p in mapped.get("partitions", [])]
+    for p in parts:
+        p["capacity_bytes"] = math.inf if p.get("capacity_bytes") is None else float(p["capacity_bytes"])
+        p["used_bytes"] = float(p.get("used_bytes", 0))
+    if not any(float(p["ber"]) == 0.0 for p in parts):
+        nominal = ctx.members["dram"].nominal
+        parts.append(
+            {"name": NOMINAL, "vdd": nominal.vdd, "trcd": nominal.trcd, "ber": 0.0,
+             "capacity_bytes": math.inf, "used_bytes": 0}
+        )  # fmt: skip
+    return sorted(parts, key=lambda p: float(p["ber"]))
+
+
+def back_off(entries: list[dict[str, Any]], partitions: list[dict[str, Any]]) -> list[str]:
+    """Move the worst offenders one partition towards nominal, in place; return their data-type keys."""
+    exposed = [e for e in entries if float(e["ber"]) > 0]
+    exposed.sort(key=lambda e: (-float(e["bytes"]) * float(e["ber"]), e["data_type"]))
+    moved: list[str] = []
+    by_name = {p["name"]: p for p in partitions}
+    for entry in exposed[: max(1, math.ceil(OFFENDER_SHARE * len(exposed)))]:
+        lower = [p for p in partitions if float(p["ber"]) < float(entry["ber"])]
+        target = next(
+            (p for p in reversed(lower) if p["capacity_bytes"] - p["used_bytes"] >= entry["bytes"]), lower[0]
+        )  # the nominal partition (lower[0], BER 0) takes whatever finds no other room
+        source = by_name.get(entry["partition"])
+        if source is not None:
+            source["used_bytes"] -= entry["bytes"]
+        target["used_bytes"] += entry["bytes"]
+        entry.update(partition=target["name"], vdd=target["vdd"], trcd=target["trcd"], ber=float(target["ber"]))
+        moved.append(entry["data_type"])
+    return moved
+
+
+def all_nominal(entries: list[dict[str, Any]], partitions: list[dict[str, Any]]) -> None:
+    nominal = partitions[0]
+    for entry in entries:
+        entry.update(partition=nominal["name"], vdd=nominal["vdd"], trcd=nominal["trcd"], ber=0.0)
+
+
+def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
+    from eden.stages.boost import load_boosted
+    from eden.stages.common import accuracy_under
+
+    mapped = ctx.results["map"]
+    entries = [dict(e) for e in mapped["entries"]]
+    partitions = partitions_of(ctx, mapped)
+    model = load_boosted(ctx)
+    baseline, required = required_accuracy(ctx)
+    vc = ctx.cfg.validate
+    rounds: list[dict[str, Any]] = []
+
+    def measure(label: str) -> Any:
+        est = accuracy_under(
+            ctx,
+            model,
+            {e["data_type"]: float(e["ber"]) for e in entries},
+            fraction=1.0,
+            seeds=int(vc.seeds),
+            confidence=float(ctx.cfg.characterize.confidence),
+            seed_offset=7_000_000 + 1000 * len(rounds),
+        )
+        ok = est.mean >= required
+        rounds.append({"label": label, "acc": est.mean, "low": est.low, "high": est.high, "pass": ok})
+        log.info(
+            "[validate] %s: acc %.4f [%.4f, %.4f] vs required %.4f → %s",
+            label, est.mean, est.low, est.high, required, "pass" if ok else "fail",
+        )  # fmt: skip
+        return est
+
+    est = measure("mapping")
+    backoff = 0
+    while est.mean < required and backoff < int(vc.max_backoff_rounds) and any(e["ber"] > 0 for e in entries):
+        backoff += 1
+        moved = back_off(entries, partitions)
+        est = measure(f"back-off {backoff}: {', '.join(moved)}")
+    fallback = est.mean < required and any(e["ber"] > 0 for e in entries)
+    if fallback:
+        all_nominal(entries, partitions)
+        est = measure("all nominal")
+    if est.mean < required:
+        log.warning(
+            "[validate] the format alone misses the target (%.4f < %.4f): no DRAM mapping can help", est.mean, required
+        )
+    result = {
+        "entries": entries,
+        "partitions": [{**p, "capacity_bytes": _finite(p["capacity_bytes"])} for p in partitions],
+        "strategy": mapped.get("strategy"),
+        "final_acc": est.mean,
+        "final_acc_low": est.low,
+        "final_acc_high": est.high,
+        "baseline_acc": baseline,
+        "required_acc": required,
+        "backoff_rounds": backoff,
+        "fallback_nominal": fallback,
+        "rounds": rounds,
+    }
+    (folder / "validated_mapping.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _finite(x: float) -> float | None:
+    return None if math.isinf(x) else x
+
+
+def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
+    ctx.tracker.log_artifact(ctx.folders["validate"] / "validated_mapping.json")
+    return {
+        "final_acc": float(result["final_acc"]),
+        "final_acc_low": float(result["final_acc_low"]),
+        "validate.backoff_rounds": float(result["backoff_rounds"]),
+        "validate.fallback_nominal": float(result["fallback_nominal"]),
+    }
