@@ -18,12 +18,12 @@ final mapping never misses the target because of DRAM errors.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from pathlib import Path
 from typing import Any
 
+from eden.cache import atomic_write_json
 from eden.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         "fallback_nominal": fallback,
         "rounds": rounds,
     }
-    (folder / "validated_mapping.json").write_text(json.dumps(result, indent=2))
+    atomic_write_json(folder / "validated_mapping.json", result)
     return result
 
 
