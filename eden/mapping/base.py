@@ -1,0 +1,191 @@
+"""The ``mapping`` registry: strategies that place each data type in a DRAM partition at an operating point.
+
+Contract of a :class:`Mapping` (tested for every member by ``tests/mapping/test_mapping_contract.py``): given the
+data (size, tolerable BER), the device and the coarse BER, :meth:`Mapping.map` returns a mapping table (see
+:mod:`eden.mapping.table`) in which
+
+- every data type sits in exactly one partition, at a BER ≤ its tolerance (tolerance 0 → a nominal partition);
+- no partition holds more than its capacity; partition ``p0`` is at the nominal point (EDEN §6: data that
+  tolerate no error live in a nominal region);
+- the result depends only on the inputs (no randomness).
+
+A strategy implements only :meth:`Mapping.plan` (points per partition + assignment); the base class resolves
+the partitions from the device and the config, and builds and validates the table. Config fields (values only in
+``conf/mapping/<name>.yaml``): ``partitions`` (count, the nominal one included; null = the device's
+``partitions.count``), ``granularity`` (chip | rank | bank | subarray; null = the device's), ``capacity_bytes``
+(bytes of each partition this DNN may use; null = the whole partition), ``knob`` (vdd | trcd | both: which knobs
+may leave nominal), ``vdd_step`` / ``trcd_step`` (grid; null = the device's ``characterization`` steps).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import abc
+from typing import Any, ClassVar
+
+from eden.dram.device import DramDevice
+from eden.dram.operating_point import KNOBS
+from eden.dram.partitions import GRANULARITIES, make_partitions, unit_count
+from eden.dram.spec import MISSING, check_keys, is_number
+from eden.errors import ConfigError
+from eden.mapping.space import Datum, Plan, Space, check_data
+from eden.mapping.table import check_table
+from eden.registry import Registry
+
+PREFIX = "mapping"
+KNOB_CHOICES: dict[str, tuple[str, ...]] = {"vdd": ("vdd",), "trcd": ("trcd",), "both": KNOBS}
+
+
+class Mapping(ABC):
+    """A mapping strategy (one registered class per ``conf/mapping/<name>.yaml``)."""
+
+    registry_name: ClassVar[str]
+    COMMON_FIELDS: ClassVar[tuple[str, ...]] = (
+        "name", "partitions", "granularity", "capacity_bytes", "knob", "vdd_step", "trcd_step",
+    )  # fmt: skip
+    #: Fields a subclass adds; parsed by :meth:`parse_extra`.
+    EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        partitions: int | None,
+        granularity: str | None,
+        capacity_bytes: int | None,
+        knob: str,
+        vdd_step: float | None,
+        trcd_step: float | None,
+    ) -> None:
+        self.name, self.partitions, self.granularity = name, partitions, granularity
+        self.capacity_bytes, self.knob = capacity_bytes, knob
+        self.vdd_step, self.trcd_step = vdd_step, trcd_step
+
+    # ------------------------------------------------------------------------------------------- config
+    @classmethod
+    def from_config(cls, params: abc.Mapping[str, Any], **runtime: Any) -> Mapping:
+        """Validate the YAML node; ``runtime`` (the run's seed) is unused: mappings are deterministic."""
+        check_keys(params, PREFIX, cls.COMMON_FIELDS + cls.EXTRA_FIELDS)
+        for f in cls.COMMON_FIELDS + cls.EXTRA_FIELDS:
+            if f not in params:
+                raise ConfigError(f"{PREFIX}.{f}", MISSING, "a value in conf/mapping/<name>.yaml (null allowed)")
+        granularity = params["granularity"]
+        if granularity is not None and granularity not in GRANULARITIES:
+            raise ConfigError(f"{PREFIX}.granularity", granularity, ["null (the device's)", *GRANULARITIES])
+        knob = params["knob"]
+        if knob not in KNOB_CHOICES:
+            raise ConfigError(f"{PREFIX}.knob", knob, KNOB_CHOICES)
+        steps = {}
+        for f, unit in (("vdd_step", "V"), ("trcd_step", "ns")):
+            v = params[f]
+            if v is not None and not (is_number(v) and v > 0):
+                raise ConfigError(f"{PREFIX}.{f}", v, f"null (the device's grid) or a number > 0 ({unit})")
+            steps[f] = None if v is None else float(v)
+        return cls(
+            name=str(params["name"]),
+            partitions=_optional_count(params, "partitions"),
+            granularity=granularity,
+            capacity_bytes=_optional_count(params, "capacity_bytes"),
+            knob=knob,
+            **steps,  # type: ignore[arg-type]
+            **cls.parse_extra(params),
+        )
+
+    @classmethod
+    def parse_extra(cls, params: abc.Mapping[str, Any]) -> dict[str, Any]:
+        """Validate the subclass's own fields → keyword arguments of its constructor."""
+        return {}
+
+    # ------------------------------------------------------------------------------------------ contract
+    @abstractmethod
+    def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
+        """Points of the ``space.count`` partitions (index 0 nominal) and each datum's partition index."""
+
+    # ------------------------------------------------------------------------------------------- driver
+    def space(self, device: DramDevice) -> Space:
+        """Partitions (count, capacities) and knob grid of ``device`` under this config."""
+        granularity = self.granularity or device.partitioning.granularity
+        count = self.partitions or device.partitioning.count
+        units = unit_count(granularity, geometry=device.geometry, organization=device.organization)
+        if units % count:
+            divisors = [d for d in range(1, units + 1) if units % d == 0]
+            raise ConfigError(f"{PREFIX}.partitions", count, f"a divisor of the {units} {granularity}s: {divisors}")
+        physical = device.capacity_bytes // units * (units // count)
+        if self.capacity_bytes is not None and self.capacity_bytes > physical:
+            raise ConfigError(
+                f"{PREFIX}.capacity_bytes", self.capacity_bytes, f"null or <= {physical}, one {granularity} partition"
+            )
+        return Space(
+            device=device,
+            granularity=granularity,
+            capacities=(self.capacity_bytes or physical,) * count,
+            knobs=KNOB_CHOICES[self.knob],
+            vdd_step=self.vdd_step,
+            trcd_step=self.trcd_step,
+            capacity_field=f"{PREFIX}.capacity_bytes" if self.capacity_bytes is not None else f"{PREFIX}.partitions",
+        )
+
+    def map(self, data: list[Datum], device: DramDevice, *, coarse_ber: float) -> dict[str, Any]:
+        """The validated mapping table of ``data`` on ``device`` (see :mod:`eden.mapping.table`)."""
+        check_data(data)
+        if not (is_number(coarse_ber) and 0 <= coarse_ber <= 1):
+            raise ConfigError("characterize.coarse_ber", coarse_ber, "a bit error rate in [0, 1]")
+        space = self.space(device)
+        need, room = sum(d.bytes for d in data), sum(space.capacities)
+        if need > room:
+            raise ConfigError(
+                space.capacity_field,
+                self.capacity_bytes if self.capacity_bytes is not None else space.count,
+                f"a setting with room for the {need} bytes of data (now {room} bytes in {space.count} partitions)",
+            )
+        plan = self.plan(list(data), space, coarse_ber=float(coarse_ber))
+        return self.table(plan, data, space)
+
+    def table(self, plan: Plan, data: list[Datum], space: Space) -> dict[str, Any]:
+        """Partitions ordered nominal first, then from least to most aggressive; entries in the data's order."""
+        if len(plan.points) != space.count or not plan.points[0].is_nominal:
+            raise RuntimeError(f"mapping {self.name}: a plan needs {space.count} points, the first one nominal")
+        order = [0, *sorted(range(1, space.count), key=lambda j: (space.weight(plan.points[j]), j))]
+        rank = {old: new for new, old in enumerate(order)}
+        partitions = make_partitions(space.device, [plan.points[j] for j in order], granularity=space.granularity)
+        used = [0] * space.count
+        entries = []
+        for d in data:
+            j = rank[plan.assignment[d.key]]
+            used[j] += d.bytes
+            p = partitions[j].point
+            entries.append({"data_type": d.key, "partition": partitions[j].name, "vdd": p.vdd, "trcd": p.trcd,
+                            "ber": p.ber, "bytes": d.bytes, "tolerance": d.tolerance})  # fmt: skip
+        nbytes = max(1, sum(d.bytes for d in data))
+        energy, latency = plan.value(data, space)
+        table = {
+            "strategy": self.name,
+            "device": space.device.name,
+            "granularity": space.granularity,
+            "exact": plan.exact,
+            "estimated_energy_saving": energy / 1e9 / nbytes,
+            "estimated_trcd_reduction": latency / 1000 / nbytes / space.nominal.trcd,
+            "search": dict(plan.notes),
+            "entries": entries,
+            "partitions": [
+                {"name": part.name, "vdd": part.point.vdd, "trcd": part.point.trcd, "ber": part.point.ber,
+                 "capacity_bytes": space.capacities[j], "used_bytes": used[j], "units": part.units}  # fmt: skip
+                for j, part in enumerate(partitions)
+            ],
+        }
+        return check_table(table, tolerances={d.key: d.tolerance for d in data}, source=f"mapping[{self.name}]")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(partitions={self.partitions}, knob={self.knob!r})"
+
+
+def _optional_count(params: abc.Mapping[str, Any], field: str) -> int | None:
+    v = params[field]
+    if v is None:
+        return None
+    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+        raise ConfigError(f"{PREFIX}.{field}", v, "null or a positive integer")
+    return v
+
+
+MAPPINGS: Registry[type[Mapping]] = Registry("mapping", Mapping)  # type: ignore[type-abstract]

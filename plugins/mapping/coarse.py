@@ -1,0 +1,50 @@
+"""``coarse``: EDEN's coarse mapping (paper §6): one operating point for all tolerant data, nominal for the rest.
+
+The point is the most aggressive grid point whose BER ≤ the threshold ``ber``:
+
+- ``coarse``: the network's coarse tolerable BER (characterize's whole-network search), as in the paper: the
+  module runs at the one BER the whole DNN was shown to tolerate;
+- ``min_tolerance``: the smallest non-zero per-data-type tolerance (one point every tolerant datum stands).
+
+Partition ``p0`` stays nominal; every other partition runs at that point. Data whose tolerance is below the
+point's BER (tolerance 0 included) go to the nominal partition; placement is Algorithm 1 (best fit among the
+partitions a datum tolerates, see :mod:`eden.mapping.assign`), so a full approximate region overflows to nominal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as AbcMapping
+from typing import Any, ClassVar
+
+from eden.errors import ConfigError
+from eden.mapping.assign import algorithm1
+from eden.mapping.base import MAPPINGS, Mapping
+from eden.mapping.space import Datum, Plan, Space
+
+THRESHOLDS = ("coarse", "min_tolerance")
+
+
+@MAPPINGS.register("coarse")
+class CoarseMapping(Mapping):
+    EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ("ber",)
+
+    def __init__(self, *, ber: str, **common: Any) -> None:
+        super().__init__(**common)
+        self.ber = ber
+
+    @classmethod
+    def parse_extra(cls, params: AbcMapping[str, Any]) -> dict[str, Any]:
+        if params["ber"] not in THRESHOLDS:
+            raise ConfigError("mapping.ber", params["ber"], THRESHOLDS)
+        return {"ber": params["ber"]}
+
+    def threshold(self, data: list[Datum], coarse_ber: float) -> float:
+        if self.ber == "coarse":
+            return coarse_ber
+        tolerant = [d.tolerance for d in data if d.tolerance > 0]
+        return min(tolerant, default=0.0)
+
+    def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
+        point = space.point_for(self.threshold(data, coarse_ber))
+        points = [space.nominal] + [point] * (space.count - 1)
+        return Plan(points=points, assignment=algorithm1(data, points, space))
