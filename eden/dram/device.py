@@ -204,23 +204,18 @@ class DramDevice(ABC):
         """``value`` if it lies in the characterized range of ``knob``, else a ConfigError that says why."""
         low, high = self.knob_range(knob)
         unit = UNITS[knob]
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            raise ConfigError(f"{PREFIX}.{knob}", value, f"a number in [{low:g}, {high:g}] {unit}")
-        if low - 1e-9 <= value <= high + 1e-9:
-            return float(value)
         if low == high:
-            raise ConfigError(
-                f"{PREFIX}.{knob}",
-                value,
+            allowed = (
                 f"{high:g} {unit} only: {self.name} has no BER-vs-{knob} characterization (a nominal "
                 f"reference part), so only its nominal point is defined; pick a characterized part "
-                f"(e.g. ddr4_vendor_a) or add characterization.{knob}_curve to its YAML",
+                f"(e.g. ddr4_vendor_a) or add characterization.{knob}_curve to its YAML"
             )
-        raise ConfigError(
-            f"{PREFIX}.{knob}",
-            value,
-            f"[{low:g}, {high:g}] {unit}, the range {self.name} was characterized in",
-        )
+        else:
+            allowed = f"a number in [{low:g}, {high:g}] {unit}, the range {self.name} was characterized in"
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if ok and low - 1e-9 <= value <= high + 1e-9:
+            return float(value)
+        raise ConfigError(f"{PREFIX}.{knob}", value, allowed)
 
     @property
     def capacity_bytes(self) -> int:

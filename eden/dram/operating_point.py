@@ -77,32 +77,36 @@ class BerCurve:
 
     @classmethod
     def from_config(cls, raw: Any, *, knob: str, nominal: float, floor: float, field: str) -> BerCurve:
-        allowed = (
-            f"a list of [{knob} ({UNITS[knob]}), BER] pairs including the nominal [{nominal:g}, 0], "
-            f"BER in [0, 1] and ≥ ber_floor={floor:g} when > 0, BER never falling as {knob} falls"
-        )
+        """Validate a ``[[setting, BER], ...]`` list; each error names the offending pair and the rule it breaks."""
+        unit = UNITS[knob]
         if isinstance(raw, str) or not isinstance(raw, Sequence) or len(raw) < 2:
-            raise ConfigError(field, raw, allowed)
+            raise ConfigError(
+                field, raw, f"a list of at least 2 [{knob} ({unit}), BER] pairs, one of them [{nominal:g}, 0]"
+            )
         points: list[tuple[float, float]] = []
         for pair in raw:
             if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
-                raise ConfigError(field, list(raw), allowed)
+                raise ConfigError(field, pair, f"a [{knob} ({unit}), BER] pair")
             x, b = pair
-            if not (is_number(x) and x > 0 and is_number(b) and 0 <= b <= 1 and (b == 0 or b >= floor)):
-                raise ConfigError(field, list(raw), allowed)
+            if not (is_number(x) and 0 < x <= nominal + 1e-9):
+                raise ConfigError(field, list(pair), f"a {knob} in (0, nominal {nominal:g}] {unit}")
+            if not (is_number(b) and 0 <= b <= 1 and (b == 0 or b > floor)):
+                raise ConfigError(field, list(pair), f"a BER of 0 or in (ber_floor={floor:g}, 1]")
             points.append((float(x), float(b)))
         points.sort()
-        xs = [p[0] for p in points]
-        bs = [p[1] for p in points]
-        non_monotone = any(b1 < b2 for b1, b2 in pairwise(bs))
-        if (
-            non_monotone
-            or len(set(xs)) != len(xs)
-            or not math.isclose(xs[-1], nominal, abs_tol=1e-9)
-            or bs[-1]
-        ):
-            raise ConfigError(field, list(raw), allowed)
-        return cls(knob, tuple(xs), tuple(bs), floor)
+        for (x1, b1), (x2, b2) in pairwise(points):
+            if math.isclose(x1, x2, rel_tol=0, abs_tol=1e-9):
+                raise ConfigError(field, [[x1, b1], [x2, b2]], f"one BER per {knob} setting (duplicate {x1:g})")
+            if b1 < b2:
+                raise ConfigError(
+                    field,
+                    [[x1, b1], [x2, b2]],
+                    f"a BER never falling as {knob} falls (monotone curve): {b1:g} at {x1:g} {unit} < {b2:g} "
+                    f"at {x2:g} {unit}",
+                )
+        if not math.isclose(points[-1][0], nominal, abs_tol=1e-9) or points[-1][1] != 0:
+            raise ConfigError(field, list(points[-1]), f"a last point at nominal: [{nominal:g}, 0]")
+        return cls(knob, tuple(p[0] for p in points), tuple(p[1] for p in points), floor)
 
     @property
     def low(self) -> float:
@@ -184,7 +188,7 @@ class Characterization:
         """Settings from nominal downwards in ``step``s, within the characterized range (nominal first)."""
         step = self.steps[knob] if step is None else step
         if not (is_number(step) and step > 0):
-            raise ConfigError(f"{knob}_step", step, f"a number > 0 ({UNITS[knob]})")
+            raise ConfigError(f"dram.characterization.{knob}_step", step, f"a number > 0 ({UNITS[knob]})")
         low, _ = self.knob_range(knob, nominal)
         count = math.floor((nominal - low) / step + 1e-9)
         return [round(nominal - k * step, 9) for k in range(count + 1)]

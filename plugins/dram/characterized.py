@@ -10,7 +10,8 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from eden.dram.device import DRAMS, DramDevice
-from eden.dram.operating_point import KNOBS, Characterization, OperatingPoint
+from eden.dram.operating_point import KNOBS, UNITS, Characterization, OperatingPoint
+from eden.dram.spec import is_number
 from eden.errors import ConfigError
 
 
@@ -47,11 +48,14 @@ class CharacterizedDram(DramDevice):
         trcd_step: float | None = None,
         knobs: Collection[str] = KNOBS,
     ) -> OperatingPoint:
-        if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or not 0 <= tolerance <= 1:
+        if not is_number(tolerance) or not 0 <= tolerance <= 1:
             raise ConfigError("tolerance", tolerance, "a bit error rate in [0, 1]")
         unknown = [k for k in knobs if k not in KNOBS]
         if unknown:
             raise ConfigError("knobs", list(knobs), f"a subset of {', '.join(KNOBS)}")
+        for knob, step in (("vdd", vdd_step), ("trcd", trcd_step)):
+            if step is not None and not (is_number(step) and step > 0):
+                raise ConfigError(f"dram.characterization.{knob}_step", step, f"a number > 0 ({UNITS[knob]})")
         if self.characterization is None:
             return self.nominal
         nominal = {"vdd": self.nominal.vdd, "trcd": self.nominal.trcd}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,38 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dram_yaml", DEVICE_YAMLS, ids=[p.stem for p in DEVICE_YAMLS])
 
 
-def _raw(name: str) -> dict[str, Any]:
+@lru_cache(maxsize=None)
+def _raw_cached(name: str) -> dict[str, Any]:
     with open(CONF_DRAM / f"{name}.yaml", encoding="utf-8") as handle:
-        return copy.deepcopy(yaml.safe_load(handle))
+        return yaml.safe_load(handle)
+
+
+def raw(name: str) -> dict[str, Any]:
+    """The part's YAML as a fresh plain dict (safe to mutate)."""
+    return copy.deepcopy(_raw_cached(name))
+
+
+@lru_cache(maxsize=None)
+def device(name: str) -> Any:
+    """The built device (devices are immutable data, so one instance per part serves every test)."""
+    from eden.dram.device import DRAMS
+
+    return DRAMS.build(raw(name))
 
 
 @pytest.fixture
 def raw_yaml() -> Callable[[str], dict[str, Any]]:
     """name → the part's YAML as a fresh plain dict (safe to mutate)."""
-    return _raw
+    return raw
 
 
 @pytest.fixture
 def build() -> Callable[[str], Any]:
     """name → the built device."""
-    from eden.dram.device import DRAMS
+    return device
 
-    return lambda name: DRAMS.build(_raw(name))
+
+@pytest.fixture
+def dev(dram_yaml: Path) -> Any:
+    """The device of the parametrized ``dram_yaml``."""
+    return device(dram_yaml.stem)

@@ -1,23 +1,53 @@
-"""Contract every DRAM part in conf/dram/ must meet (parametrized: a new YAML gets these tests for free)."""
+"""Contract every DRAM part in conf/dram/ must meet (parametrized: a new YAML gets these tests for free).
+
+BER physics (EDEN §3, Fig. 5): no errors at the nominal point; lowering VDD or tRCD never lowers the BER; no
+extrapolation outside the characterized range; the inverse returns the most aggressive grid point within a
+tolerance. Reductions (energy, latency) are exactly 0 at nominal.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
 from eden.dram import energy, latency
-from eden.dram.device import DRAMS, DramDevice, load_device
+from eden.dram.device import DRAMS, DramDevice
 from eden.dram.geometry import Geometry
 from eden.dram.partitions import make_partitions
 from eden.dram.stream import AccessStream
 from eden.errors import ConfigError
 
-TOLERANCES = (0.0, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.04, 0.1, 0.5, 1.0)
+TOLERANCES = (0.0, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 5e-3, 1e-2, 0.02, 0.04, 0.05, 0.1, 0.3, 0.5, 1.0)
 STREAM = AccessStream(bytes_read=64e6, bytes_written=16e6, row_hit_rate=0.6, mlp=4)
+DENSE = 301  # points per knob in the dense sweeps (off-grid settings included)
 
 
+def knob_sweep(dev: DramDevice, knob: str) -> np.ndarray:
+    """Dense settings from nominal down to the lowest characterized one (falling)."""
+    low, high = dev.knob_range(knob)
+    return np.linspace(high, low, DENSE)
+
+
+def grid_step(dev: DramDevice, knob: str) -> float:
+    c = getattr(dev, "characterization", None)
+    return float(c.steps[knob]) if c is not None else {"vdd": 0.025, "trcd": 0.5}[knob]
+
+
+def ber_or_none(dev: DramDevice, vdd: float, trcd: float) -> float | None:
+    """BER at a point, or None where the point lies outside the characterized range."""
+    try:
+        return dev.ber(vdd, trcd)
+    except ConfigError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------------- loading
 def test_yaml_names_its_file_and_builds_through_the_registry(dram_yaml: Path) -> None:
     params = yaml.safe_load(dram_yaml.read_text(encoding="utf-8"))
     assert params["name"] == dram_yaml.stem
@@ -26,98 +56,176 @@ def test_yaml_names_its_file_and_builds_through_the_registry(dram_yaml: Path) ->
     assert dev.name == dram_yaml.stem
 
 
-def test_geometry_is_usable_by_the_layouts(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
+def test_an_omegaconf_node_builds_the_same_device(dram_yaml: Path, dev: DramDevice) -> None:
+    """Under Hydra the device arrives as an OmegaConf node (DictConfig/ListConfig), not plain dicts and lists."""
+    from omegaconf import OmegaConf
+
+    node = DRAMS.build(OmegaConf.load(dram_yaml))
+    assert node.nominal == dev.nominal
+    low_v, low_t = dev.knob_range("vdd")[0], dev.knob_range("trcd")[0]
+    assert node.ber(low_v, low_t) == dev.ber(low_v, low_t)
+    assert energy.activate_energy_j(node) == energy.activate_energy_j(dev)
+
+
+def test_geometry_is_usable_by_the_layouts(dram_yaml: Path, dev: DramDevice) -> None:
     assert isinstance(dev.geometry, Geometry)
     assert dev.geometry == Geometry(**yaml.safe_load(dram_yaml.read_text(encoding="utf-8"))["geometry"])
     assert dev.capacity_bytes == dev.organization.chips * dev.geometry.capacity_bits // 8
+    assert dev.organization.burst_bytes in (32, 64)  # one column access of a x64 channel (BL8) or a x32 chip pair
 
 
-def test_nominal_point_has_zero_ber(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
+# ------------------------------------------------------------------------------------------- nominal point
+def test_nominal_point_has_zero_ber(dev: DramDevice) -> None:
     assert dev.ber(dev.nominal.vdd, dev.nominal.trcd) == 0.0
     assert dev.nominal.is_nominal and dev.nominal.ber == 0.0
+    assert dev.nominal.delta_vdd == 0.0 and dev.nominal.delta_trcd == 0.0
     error_free = dev.operating_point(0.0)  # may sit below nominal where no error was seen (vendor A Fig. 5)
     assert error_free.ber == 0.0
 
 
-def test_operating_point_stays_within_tolerance_and_range(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
-    previous_vdd = dev.nominal.vdd
-    for tol in TOLERANCES:
-        op = dev.operating_point(tol)
-        assert op.ber <= tol * (1 + 1e-9)
-        assert op.ber == pytest.approx(dev.ber(op.vdd, op.trcd))
-        assert dev.knob_range("vdd")[0] <= op.vdd <= dev.nominal.vdd
-        assert dev.knob_range("trcd")[0] <= op.trcd <= dev.nominal.trcd
-        assert op.vdd <= previous_vdd + 1e-12  # a looser tolerance never raises VDD
-        previous_vdd = op.vdd
-
-
-def test_ber_is_monotone_over_the_characterized_grid(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
-    c = getattr(dev, "characterization", None)
-    if c is None:
-        pytest.skip("nominal reference part: one point only")
-    vdds = c.grid("vdd", dev.nominal.vdd, None)
-    trcds = c.grid("trcd", dev.nominal.trcd, None)
-    for t in trcds:
-        bers = [dev.ber(v, t) for v in vdds]  # VDD falling
-        assert all(b2 >= b1 for b1, b2 in zip(bers, bers[1:], strict=False))
-    for v in vdds:
-        bers = [dev.ber(v, t) for t in trcds]  # tRCD falling
-        assert all(b2 >= b1 for b1, b2 in zip(bers, bers[1:], strict=False))
-
-
-def test_requests_outside_the_characterized_range_are_errors(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
-    low_vdd, _ = dev.knob_range("vdd")
-    low_trcd, _ = dev.knob_range("trcd")
-    with pytest.raises(ConfigError, match=r"^dram\.vdd="):
-        dev.ber(low_vdd - 0.01, dev.nominal.trcd)
-    with pytest.raises(ConfigError, match=r"^dram\.trcd="):
-        dev.ber(dev.nominal.vdd, low_trcd - 0.1)
-    with pytest.raises(ConfigError, match=r"^dram\.vdd="):
-        dev.ber(dev.nominal.vdd + 0.01, dev.nominal.trcd)  # above nominal is not characterized either
-    with pytest.raises(ConfigError, match=r"^tolerance="):
-        dev.operating_point(-0.1)
-
-
-def test_flip_direction_share_is_a_fraction(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
-    op = dev.operating_point(0.05)
-    assert 0.0 <= dev.one_to_zero_fraction(op.vdd, op.trcd) <= 1.0
-
-
-def test_energy_at_the_lowest_point_is_below_nominal_and_breakdown_adds_up(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
-    op = dev.operating_point(1.0)
+def test_nominal_point_has_zero_energy_and_latency_reduction(dev: DramDevice) -> None:
     for scaling in ("idd", "paper"):
-        nominal = energy.stream_energy(dev, STREAM, duration_s=0.01, scaling=scaling)
-        reduced = energy.stream_energy(dev, STREAM, duration_s=0.01, vdd=op.vdd, scaling=scaling)
-        assert nominal.total_j == pytest.approx(
-            nominal.background_j + nominal.activate_j + nominal.read_write_j + nominal.refresh_j
+        assert energy.relative_access_energy(dev, dev.nominal.vdd, scaling=scaling) == 1.0
+        assert energy.voltage_factor(dev, dev.nominal.vdd, scaling=scaling) == 1.0
+        parts = make_partitions(dev, [dev.nominal] * dev.partitioning.count)
+        streams = {p.name: STREAM for p in parts}
+        assert energy.energy_reduction(dev, parts, streams, duration_s=0.01, scaling=scaling) == pytest.approx(
+            0.0, abs=1e-12
         )
-        assert min(nominal.as_dict().values()) >= 0
-        if op.vdd < dev.nominal.vdd:
-            assert reduced.total_j < nominal.total_j
+    assert latency.speedup(dev, STREAM, dev.nominal.trcd) == 1.0
+    assert latency.row_miss_latency_ns(dev, dev.nominal.trcd) == latency.row_miss_latency_ns(dev)
+
+
+# ---------------------------------------------------------------------------------------- BER monotonicity
+def _assert_never_falls(bers: list[float], what: str) -> None:
+    drops = [(i, b1, b2) for i, (b1, b2) in enumerate(zip(bers, bers[1:], strict=False)) if b2 < b1]
+    assert not drops, f"BER fell as {what} fell: first at step {drops[0]}"
+
+
+def test_lower_vdd_never_lowers_ber(dev: DramDevice) -> None:
+    vdds = knob_sweep(dev, "vdd")
+    low_t, nom_t = dev.knob_range("trcd")
+    for t in (nom_t, (low_t + nom_t) / 2, low_t):  # at every tRCD, not only the one VDD was measured at
+        bers = [dev.ber(float(v), t) for v in vdds]
+        _assert_never_falls(bers, f"VDD (tRCD {t:g} ns)")
+        assert all(0.0 <= b <= 1.0 for b in bers)
+
+
+def test_lower_trcd_never_lowers_ber(dev: DramDevice) -> None:
+    trcds = knob_sweep(dev, "trcd")
+    low_v, nom_v = dev.knob_range("vdd")
+    for v in (nom_v, (low_v + nom_v) / 2, low_v):
+        bers = [dev.ber(v, float(t)) for t in trcds]
+        _assert_never_falls(bers, f"tRCD (VDD {v:g} V)")
+        assert all(0.0 <= b <= 1.0 for b in bers)
+
+
+def test_characterized_parts_do_fail_at_their_lowest_setting(dev: DramDevice) -> None:
+    """A characterization that never produces errors would make every tolerance map to the floor."""
+    if dev.characterization is None:
+        assert dev.knob_range("vdd")[0] == dev.nominal.vdd and dev.knob_range("trcd")[0] == dev.nominal.trcd
+        return
+    low_v, low_t = dev.knob_range("vdd")[0], dev.knob_range("trcd")[0]
+    assert dev.ber(low_v, dev.nominal.trcd) > 0 and dev.ber(dev.nominal.vdd, low_t) > 0
+
+
+# --------------------------------------------------------------------------------------- no extrapolation
+@pytest.mark.parametrize("knob", ["vdd", "trcd"])
+def test_settings_outside_the_characterized_range_are_errors_naming_the_range(dev: DramDevice, knob: str) -> None:
+    low, high = dev.knob_range(knob)
+    margin = 0.01 if knob == "vdd" else 0.1
+    for value in (low - margin, high + margin, float("nan")):
+        args = {"vdd": dev.nominal.vdd, "trcd": dev.nominal.trcd, knob: value}
+        with pytest.raises(ConfigError) as info:
+            dev.ber(args["vdd"], args["trcd"])
+        message = str(info.value)
+        assert info.value.field == f"dram.{knob}"
+        assert "\n" not in message
+        if low < high:
+            assert f"[{low:g}, {high:g}]" in message  # the allowed range, not just "invalid"
         else:
-            assert reduced.total_j == pytest.approx(nominal.total_j)
+            assert f"{high:g}" in message and "only" in message  # nominal-only reference part says so
+    assert dev.ber(**{"vdd": dev.nominal.vdd, "trcd": dev.nominal.trcd, knob: low}) >= 0  # the edge is allowed
 
 
-def test_latency_at_the_lowest_trcd_is_not_above_nominal(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
-    op = dev.operating_point(1.0)
-    assert latency.row_miss_latency_ns(dev, op.trcd) <= latency.row_miss_latency_ns(dev)
-    assert latency.row_hit_latency_ns(dev) < latency.row_miss_latency_ns(dev)
-    assert latency.speedup(dev, STREAM, op.trcd) >= 1.0
+def test_bad_tolerances_and_knobs_are_errors(dev: DramDevice) -> None:
+    for tol in (-0.1, 1.5, float("nan"), "0.01", True):
+        with pytest.raises(ConfigError, match=r"^tolerance="):
+            dev.operating_point(tol)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"^knobs="):
+        dev.operating_point(0.01, knobs=("vdd", "tras"))
 
 
-def test_default_partitioning_splits_the_whole_device(dram_yaml: Path) -> None:
-    dev = load_device(dram_yaml)
+# ------------------------------------------------------------------------------------ inverse (op. point)
+def _on_grid(value: float, nominal: float, step: float) -> bool:
+    k = (nominal - value) / step
+    return math.isclose(k, round(k), abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("tolerance", TOLERANCES)
+def test_operating_point_is_the_most_aggressive_grid_point_within_tolerance(
+    dev: DramDevice, tolerance: float
+) -> None:
+    op = dev.operating_point(tolerance)
+    vstep, tstep = grid_step(dev, "vdd"), grid_step(dev, "trcd")
+    assert op.ber <= tolerance * (1 + 1e-9)
+    assert op.ber == pytest.approx(dev.ber(op.vdd, op.trcd), rel=1e-12, abs=0)
+    assert _on_grid(op.vdd, dev.nominal.vdd, vstep) and _on_grid(op.trcd, dev.nominal.trcd, tstep)
+    assert (op.nominal_vdd, op.nominal_trcd) == (dev.nominal.vdd, dev.nominal.trcd)
+    # Lowest energy first: no lower grid VDD is within tolerance even at nominal tRCD (the least-failing tRCD)...
+    below_v = ber_or_none(dev, op.vdd - vstep, dev.nominal.trcd)
+    assert below_v is None or below_v > tolerance, f"VDD {op.vdd - vstep:g} V also meets {tolerance}"
+    # ...then fastest: at that VDD the next tRCD step exceeds the tolerance (or leaves the range).
+    below_t = ber_or_none(dev, op.vdd, op.trcd - tstep)
+    assert below_t is None or below_t > tolerance, f"tRCD {op.trcd - tstep:g} ns also meets {tolerance}"
+
+
+def test_looser_tolerance_never_raises_vdd_or_trcd(dev: DramDevice) -> None:
+    points = [dev.operating_point(t, knobs=(knob,)) for knob in ("vdd", "trcd") for t in TOLERANCES]
+    vdd_only, trcd_only = points[: len(TOLERANCES)], points[len(TOLERANCES) :]
+    assert all(b.vdd <= a.vdd for a, b in zip(vdd_only, vdd_only[1:], strict=False))
+    assert all(b.trcd <= a.trcd for a, b in zip(trcd_only, trcd_only[1:], strict=False))
+    assert all(p.trcd == dev.nominal.trcd for p in vdd_only)  # knobs=("vdd",) leaves tRCD alone
+    assert all(p.vdd == dev.nominal.vdd for p in trcd_only)
+
+
+def test_a_finer_grid_is_never_less_aggressive(dev: DramDevice) -> None:
+    """Halving the step keeps every old grid point, so the answer can only move lower."""
+    vstep, tstep = grid_step(dev, "vdd"), grid_step(dev, "trcd")
+    for tol in (1e-6, 1e-3, 0.04):
+        coarse = dev.operating_point(tol)
+        fine = dev.operating_point(tol, vdd_step=vstep / 2, trcd_step=tstep / 2)
+        assert fine.vdd <= coarse.vdd and fine.ber <= tol * (1 + 1e-9)
+    with pytest.raises(ConfigError, match=r"vdd_step"):
+        dev.operating_point(0.01, vdd_step=0.0)
+
+
+# ------------------------------------------------------------------------------------- flips, partitions
+def test_reduced_vdd_flips_mostly_one_to_zero_and_reduced_trcd_zero_to_one(dev: DramDevice) -> None:
+    """Paper §4: reduced VDD mostly flips 1→0, reduced tRCD mostly 0→1 (what EM3 is configured from)."""
+    if dev.characterization is None:
+        assert dev.one_to_zero_fraction(dev.nominal.vdd, dev.nominal.trcd) == 0.5
+        return
+    low_v, low_t = dev.knob_range("vdd")[0], dev.knob_range("trcd")[0]
+    assert dev.one_to_zero_fraction(low_v, dev.nominal.trcd) > 0.5
+    assert dev.one_to_zero_fraction(dev.nominal.vdd, low_t) < 0.5
+    assert 0.0 <= dev.one_to_zero_fraction(low_v, low_t) <= 1.0
+    assert dev.characterization.error_model in ("uniform", "bitline", "wordline", "data_dependent")
+
+
+def test_default_partitioning_splits_the_whole_device(dev: DramDevice) -> None:
     count = dev.partitioning.count
+    assert dev.partitioning.units % count == 0
     points = [dev.nominal] + [dev.operating_point(0.05)] * (count - 1)
     parts = make_partitions(dev, points, require_nominal=True)
     assert len(parts) == count
     assert sum(p.capacity_bytes for p in parts) == dev.capacity_bytes
     assert sum(p.share for p in parts) == pytest.approx(1.0)
+    assert parts[0].is_nominal and parts[0].point.ber == 0.0
+
+
+def test_error_messages_are_one_line(dev: DramDevice) -> None:
+    low = dev.knob_range("vdd")[0]
+    with pytest.raises(ConfigError) as info:
+        dev.ber(low - 1.0, dev.nominal.trcd)
+    assert re.fullmatch(r"dram\.vdd=.* is invalid; allowed: .*", str(info.value))
