@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from eden.dram.device import DramDevice
 from eden.dram.operating_point import KNOBS
-from eden.dram.partitions import GRANULARITIES, make_partitions, unit_count
+from eden.dram.partitions import GRANULARITIES, Partition, make_partitions, unit_count
 from eden.dram.spec import MISSING, check_keys, is_number
 from eden.errors import ConfigError
 from eden.mapping.space import Datum, Plan, Space, check_data
@@ -87,7 +87,7 @@ class Mapping(ABC):
             granularity=granularity,
             capacity_bytes=_optional_count(params, "capacity_bytes"),
             knob=knob,
-            **steps,  # type: ignore[arg-type]
+            **steps,
             **cls.parse_extra(params),
         )
 
@@ -168,12 +168,16 @@ class Mapping(ABC):
             "search": dict(plan.notes),
             "entries": entries,
             "partitions": [
-                {"name": part.name, "vdd": part.point.vdd, "trcd": part.point.trcd, "ber": part.point.ber,
-                 "capacity_bytes": space.capacities[j], "used_bytes": used[j], "units": part.units}  # fmt: skip
-                for j, part in enumerate(partitions)
+                self._partition_row(part, space.capacities[j], used[j]) for j, part in enumerate(partitions)
             ],
         }
         return check_table(table, tolerances={d.key: d.tolerance for d in data}, source=f"mapping[{self.name}]")
+
+    @staticmethod
+    def _partition_row(part: Partition, capacity: int, used: int) -> dict[str, Any]:
+        p = part.point
+        return {"name": part.name, "vdd": p.vdd, "trcd": p.trcd, "ber": p.ber, "capacity_bytes": capacity,
+                "used_bytes": used, "units": part.units}  # fmt: skip
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(partitions={self.partitions}, knob={self.knob!r})"

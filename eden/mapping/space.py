@@ -126,7 +126,8 @@ class Space:
         if key not in self._weights:
             from eden.dram.energy import relative_access_energy
 
-            energy = 0 if point.vdd >= self.nominal.vdd else round(1e9 * (1 - relative_access_energy(self.device, point.vdd)))
+            saved = 0.0 if point.vdd >= self.nominal.vdd else 1 - relative_access_energy(self.device, point.vdd)
+            energy = round(1e9 * saved)
             latency = max(0, round(1000 * (self.nominal.trcd - point.trcd)))
             self._weights[key] = (energy, latency)
         return self._weights[key]

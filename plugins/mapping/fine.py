@@ -51,7 +51,8 @@ def best_levels(data: list[Datum], space: Space, count: int) -> list[float]:
     start = max(range(k_max), key=lambda k: (g[r][k], -k))
     if g[r][start] <= ZERO:
         return []
-    chosen, k_opt = [], start
+    chosen: list[float] = []
+    k_opt: int | None = start
     while k_opt is not None:
         chosen.append(levels[k_opt])
         k_opt, r = choice[r][k_opt], r - 1
