@@ -64,3 +64,16 @@ def _current(space: Space) -> object:
     if space.capacity_field.endswith("capacity_bytes"):
         return max(space.capacities)
     return space.count
+
+
+def bins_needed(sizes: list[int], capacity: int) -> int:
+    """Partitions of ``capacity`` bytes that first-fit decreasing needs for ``sizes`` (at least 1)."""
+    free: list[int] = []
+    for size in sorted(sizes, reverse=True):
+        for i, room in enumerate(free):
+            if room >= size:
+                free[i] -= size
+                break
+        else:
+            free.append(capacity - size)
+    return max(1, len(free))

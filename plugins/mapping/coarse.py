@@ -6,7 +6,8 @@ The point is the most aggressive grid point whose BER ≤ the threshold ``ber``:
   module runs at the one BER the whole DNN was shown to tolerate;
 - ``min_tolerance``: the smallest non-zero per-data-type tolerance (one point every tolerant datum stands).
 
-Partition ``p0`` stays nominal; every other partition runs at that point. Data whose tolerance is below the
+Partition ``p0`` stays nominal (more partitions too if the intolerant data need them, by first-fit
+decreasing); every other partition runs at that point. Data whose tolerance is below the
 point's BER (tolerance 0 included) go to the nominal partition; placement is Algorithm 1 (best fit among the
 partitions a datum tolerates, see :mod:`eden.mapping.assign`), so a full approximate region overflows to nominal.
 """
@@ -16,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping as AbcMapping
 from typing import Any, ClassVar
 
+from eden.dram.operating_point import OperatingPoint
 from eden.errors import ConfigError
-from eden.mapping.assign import algorithm1
+from eden.mapping.assign import algorithm1, bins_needed
 from eden.mapping.base import MAPPINGS, Mapping
-from eden.mapping.space import Datum, Plan, Space
+from eden.mapping.space import Datum, Plan, Space, within
 
 THRESHOLDS = ("coarse", "min_tolerance")
 
@@ -45,6 +47,13 @@ class CoarseMapping(Mapping):
         return min(tolerant, default=0.0)
 
     def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
-        point = space.point_for(self.threshold(data, coarse_ber))
-        points = [space.nominal] + [point] * (space.count - 1)
+        points = coarse_points(data, space, self.threshold(data, coarse_ber))
         return Plan(points=points, assignment=algorithm1(data, points, space))
+
+
+def coarse_points(data: list[Datum], space: Space, threshold: float) -> list[OperatingPoint]:
+    """Nominal partitions for the data that do not tolerate the one point, that point for the others."""
+    point = space.point_for(threshold)
+    intolerant = [d.bytes for d in data if not within(point.ber, d.tolerance)]
+    nominal = min(space.count, bins_needed(intolerant, min(space.capacities)))
+    return [space.nominal] * nominal + [point] * (space.count - nominal)

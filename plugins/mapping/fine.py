@@ -8,7 +8,9 @@
    Since any single point's coarse mapping is one such choice (or dominated by one), ``fine`` saves at least as
    much as ``coarse`` whenever capacity does not bind.
 2. **Spare partitions** (fewer distinct levels than partitions) copy the level with the most bytes per copy
-   while that exceeds one partition's capacity; the rest stay nominal (unused).
+   while that exceeds one partition's capacity; the rest stay nominal (unused). If the data left at nominal
+   (tolerance 0 or below the first level) overflow ``p0``, more partitions are reserved at nominal (first-fit
+   decreasing) and the levels are chosen again for the partitions left.
 3. **Assignment**: Algorithm 1 (tolerance descending, ties by size descending; "best so far" reset per datum;
    see :mod:`eden.mapping.assign`). When capacity binds, this greedy step can lose to ``coarse`` on contrived
    instances; ``optimal`` handles capacity exactly.
@@ -17,7 +19,7 @@
 from __future__ import annotations
 
 from eden.dram.operating_point import OperatingPoint
-from eden.mapping.assign import algorithm1
+from eden.mapping.assign import algorithm1, bins_needed
 from eden.mapping.base import MAPPINGS, Mapping
 from eden.mapping.space import ZERO, Datum, Plan, Space, Weight, add, scaled
 
@@ -59,30 +61,42 @@ def best_levels(data: list[Datum], space: Space, count: int) -> list[float]:
     return chosen
 
 
-def spread(levels: list[float], data: list[Datum], space: Space) -> list[float]:
-    """``space.count − 1`` thresholds: the levels, spare partitions copying the most crowded level (0 = nominal)."""
-    demand = {t: 0 for t in levels}
+def home(d: Datum, levels: list[float]) -> float | None:
+    """The highest level ≤ the datum's tolerance (None: it stays at nominal)."""
+    return max((t for t in levels if t <= d.tolerance), default=None)
+
+
+def spread(levels: list[float], data: list[Datum], space: Space, slots: int) -> list[float]:
+    """``slots`` thresholds: the levels, spare partitions copying the most crowded level, the rest 0 (nominal)."""
+    demand = dict.fromkeys(levels, 0)
     for d in data:
-        home = max((t for t in levels if t <= d.tolerance), default=None)
-        if home is not None:
-            demand[home] += d.bytes
+        h = home(d, levels)
+        if h is not None:
+            demand[h] += d.bytes
     copies = dict.fromkeys(levels, 1)
-    spare = space.count - 1 - len(levels)
     out = list(levels)
     capacity = min(space.capacities)
-    for _ in range(max(0, spare)):
+    for _ in range(max(0, slots - len(levels))):
         t = max(levels, key=lambda x: (demand[x] / copies[x], x), default=None)
         if t is None or demand[t] / copies[t] <= capacity:
             break
         copies[t] += 1
         out.append(t)
-    return out + [0.0] * (space.count - 1 - len(out))
+    return out + [0.0] * (slots - len(out))
 
 
 def fine_points(data: list[Datum], space: Space) -> list[OperatingPoint]:
-    """Nominal ``p0``, then the levels and spares (rules 1 and 2 above)."""
-    thresholds = spread(best_levels(data, space, space.count - 1), data, space)
-    return [space.nominal] + [space.point_for(t) for t in thresholds]
+    """Nominal partitions (one, or as many as the data left at nominal need), then the levels and spares."""
+    reserved = 1
+    while True:
+        levels = best_levels(data, space, space.count - reserved)
+        stay = [d.bytes for d in data if home(d, levels) is None]
+        need = min(space.count, bins_needed(stay, min(space.capacities)))
+        if need <= reserved:
+            break
+        reserved = need
+    thresholds = spread(levels, data, space, space.count - reserved)
+    return [space.nominal] * reserved + [space.point_for(t) for t in thresholds]
 
 
 @MAPPINGS.register("fine")

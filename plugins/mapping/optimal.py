@@ -28,6 +28,7 @@ from eden.errors import ConfigError
 from eden.mapping.assign import algorithm1, eden_order
 from eden.mapping.base import MAPPINGS, Mapping
 from eden.mapping.space import ZERO, Datum, Plan, Space, Weight, add, scaled
+from eden_plugins.mapping.coarse import coarse_points
 from eden_plugins.mapping.fine import fine_points
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _sub(a: Weight, b: Weight) -> Weight:
 def incumbent(data: list[Datum], space: Space, coarse_ber: float) -> Plan | None:
     """The better of the ``fine`` and ``coarse`` plans (None if neither fits)."""
     plans = []
-    for points in (fine_points(data, space), [space.nominal] + [space.point_for(coarse_ber)] * (space.count - 1)):
+    for points in (fine_points(data, space), coarse_points(data, space, coarse_ber)):
         try:
             plans.append(Plan(points=points, assignment=algorithm1(data, points, space)))
         except ConfigError:
