@@ -94,11 +94,10 @@ class DramDevice(ABC):
         g = section(params, "geometry", PREFIX)
         assert g is not None
         check_keys(g, f"{PREFIX}.geometry", ("banks", "rows_per_bank", "row_bits"))
-        geometry = Geometry(
-            **{f: integer(g, f, f"{PREFIX}.geometry") for f in ("banks", "rows_per_bank", "row_bits")}
-        )
-        if geometry.row_bits % 32:
-            raise ConfigError(f"{PREFIX}.geometry.row_bits", geometry.row_bits, "a positive multiple of 32")
+        sizes = {f: integer(g, f, f"{PREFIX}.geometry") for f in ("banks", "rows_per_bank", "row_bits")}
+        if sizes["row_bits"] % 32:  # word-aligned layouts put bit k of every 32-bit word on bitlines ≡ k
+            raise ConfigError(f"{PREFIX}.geometry.row_bits", sizes["row_bits"], "a positive multiple of 32")
+        geometry = Geometry(**sizes)
         organization = Organization.from_config(_required(params, "organization"))
         if geometry.rows_per_bank % organization.rows_per_subarray:
             raise ConfigError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dram_yaml", DEVICE_YAMLS, ids=[p.stem for p in DEVICE_YAMLS])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _raw_cached(name: str) -> dict[str, Any]:
     with open(CONF_DRAM / f"{name}.yaml", encoding="utf-8") as handle:
         return yaml.safe_load(handle)
@@ -32,7 +32,7 @@ def raw(name: str) -> dict[str, Any]:
     return copy.deepcopy(_raw_cached(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def device(name: str) -> Any:
     """The built device (devices are immutable data, so one instance per part serves every test)."""
     from eden.dram.device import DRAMS

@@ -7,10 +7,10 @@ tolerance. Reductions (energy, latency) are exactly 0 at nominal.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -98,7 +98,7 @@ def test_nominal_point_has_zero_energy_and_latency_reduction(dev: DramDevice) ->
 
 # ---------------------------------------------------------------------------------------- BER monotonicity
 def _assert_never_falls(bers: list[float], what: str) -> None:
-    drops = [(i, b1, b2) for i, (b1, b2) in enumerate(zip(bers, bers[1:], strict=False)) if b2 < b1]
+    drops = [(i, b1, b2) for i, (b1, b2) in enumerate(itertools.pairwise(bers)) if b2 < b1]
     assert not drops, f"BER fell as {what} fell: first at step {drops[0]}"
 
 
@@ -163,9 +163,7 @@ def _on_grid(value: float, nominal: float, step: float) -> bool:
 
 
 @pytest.mark.parametrize("tolerance", TOLERANCES)
-def test_operating_point_is_the_most_aggressive_grid_point_within_tolerance(
-    dev: DramDevice, tolerance: float
-) -> None:
+def test_operating_point_is_the_most_aggressive_grid_point_within_tolerance(dev: DramDevice, tolerance: float) -> None:
     op = dev.operating_point(tolerance)
     vstep, tstep = grid_step(dev, "vdd"), grid_step(dev, "trcd")
     assert op.ber <= tolerance * (1 + 1e-9)
@@ -183,8 +181,8 @@ def test_operating_point_is_the_most_aggressive_grid_point_within_tolerance(
 def test_looser_tolerance_never_raises_vdd_or_trcd(dev: DramDevice) -> None:
     points = [dev.operating_point(t, knobs=(knob,)) for knob in ("vdd", "trcd") for t in TOLERANCES]
     vdd_only, trcd_only = points[: len(TOLERANCES)], points[len(TOLERANCES) :]
-    assert all(b.vdd <= a.vdd for a, b in zip(vdd_only, vdd_only[1:], strict=False))
-    assert all(b.trcd <= a.trcd for a, b in zip(trcd_only, trcd_only[1:], strict=False))
+    assert all(b.vdd <= a.vdd for a, b in itertools.pairwise(vdd_only))
+    assert all(b.trcd <= a.trcd for a, b in itertools.pairwise(trcd_only))
     assert all(p.trcd == dev.nominal.trcd for p in vdd_only)  # knobs=("vdd",) leaves tRCD alone
     assert all(p.vdd == dev.nominal.vdd for p in trcd_only)
 
