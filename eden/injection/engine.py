@@ -20,6 +20,8 @@ is then not used (it would couple differently).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -28,10 +30,27 @@ from eden.injection.error_model import CellClass, ErrorModel
 from eden.injection.weak_cells import class_weak_bits, mix_seed
 from eden.layout import Layout
 
-#: Mean BER from which the dense read path is used (non-monotone models). Measured on the 2-core CPU with
-#: ``python -m eden.bench injection --crossover``: the sparse path costs ~15 ns per flip, the dense path
-#: ~1.2 memory passes of random words plus four byte passes; they cross near BER 5e-3 (docs/injection.md).
+#: Sparse candidates per storage bit from which the dense read path is used (non-monotone models), for a
+#: failure probability with one binary digit (F = 1/2). A dense read with d random digits per cell costs about
+#: (1 + d)/2 times that (one pass of random words per digit beside the fixed byte passes), so models whose F has
+#: many digits switch later. Measured on the 2-core CPU with ``python -m eden.bench injection --crossover``
+#: (BENCHMARKS.md): sparse ~35 ns per candidate, dense ~0.15 ns per bit plus ~0.1 ns per bit and digit.
 DENSE_MIN_BER = 5e-3
+
+
+@contextmanager
+def _serial() -> Iterator[None]:
+    """One intra-op thread for the read: its tensors are small (∝ flips) or a few streaming passes, and on a
+    shared CPU every OpenMP fork/join waits for a preempted worker (measured 10-50x slower reads under load)."""
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 _POPCOUNT = torch.tensor([bin(i).count("1") for i in range(256)], dtype=torch.int64)
 
@@ -64,11 +83,12 @@ class Flips:
         self.byte, self.orig, self.mask = byte, orig, mask
 
     def restore_(self, data: torch.Tensor) -> None:
-        if self.mask is not None:
-            data.bitwise_xor_(self.mask)
-        elif self.byte is not None and self.byte.numel():
-            assert self.orig is not None
-            data.index_copy_(0, self.byte, self.orig)
+        with _serial():
+            if self.mask is not None:
+                data.bitwise_xor_(self.mask)
+            elif self.byte is not None and self.byte.numel():
+                assert self.orig is not None
+                data.index_copy_(0, self.byte, self.orig)
 
     def count(self, data_after: torch.Tensor) -> int:
         """Number of flipped bits (diagnostics and tests; not on the fast path)."""
@@ -120,8 +140,13 @@ class WeakCellMap:
         self.expected_ber = expected / max(1, n_bits)
         if path not in ("auto", "sparse", "dense"):
             raise ValueError(f"path={path!r}; allowed: auto, sparse, dense")
+        # cost model (see DENSE_MIN_BER): sparse ∝ candidates drawn at max(F); dense ∝ bits × (1 + random digits)
+        candidates = sum(c.bits.numel() * max(c.f_one, c.f_zero) for c in self.sparse) / max(1, n_bits)
+        digits = sum(
+            max(_digits(f1), _digits(f0)) for f1, f0 in {(c.f_one, c.f_zero) for c in self.sparse}
+        )
         use_dense = path == "dense" or (
-            path == "auto" and not self.monotone and self.expected_ber >= DENSE_MIN_BER
+            path == "auto" and not self.monotone and candidates >= DENSE_MIN_BER * (1 + digits) / 2
         )
         self.dense: list[_DenseGroup] | None = self._build_dense() if use_dense else None
         if self.dense is not None:
@@ -154,19 +179,20 @@ class WeakCellMap:
         if self.dense is None and not self.sparse:
             return Flips()
         read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
-        if self.dense is not None:
-            return self._dense_read(data, read_seed)
-        parts = [self._sparse_class_read(c, data, read_seed) for c in self.sparse]
-        bits = parts[0] if len(parts) == 1 else torch.cat(parts)
-        if not bits.numel():
-            return Flips()
-        byte = bits >> 3
-        mask = torch.bitwise_left_shift(torch.ones_like(bits), bits & 7).to(torch.uint8)
-        orig = data.index_select(0, byte)
-        # Flips of distinct bits of one byte add without carries: +m sets a clear bit, −m clears a set one.
-        delta = torch.where((orig & mask) != 0, (~mask) + 1, mask)
-        data.index_add_(0, byte, delta)
-        return Flips(byte=byte, orig=orig)
+        with _serial():
+            if self.dense is not None:
+                return self._dense_read(data, read_seed)
+            parts = [self._sparse_class_read(c, data, read_seed) for c in self.sparse]
+            bits = parts[0] if len(parts) == 1 else torch.cat(parts)
+            if not bits.numel():
+                return Flips()
+            byte = bits >> 3
+            mask = torch.bitwise_left_shift(torch.ones_like(bits), bits & 7).to(torch.uint8)
+            orig = data.index_select(0, byte)
+            # Flips of distinct bits of one byte add without carries: +m sets a clear bit, −m clears a set one.
+            delta = torch.where((orig & mask) != 0, (~mask) + 1, mask)
+            data.index_add_(0, byte, delta)
+            return Flips(byte=byte, orig=orig)
 
     def _sparse_class_read(self, c: _SparseClass, data: torch.Tensor, read_seed: int) -> torch.Tensor:
         fmax = max(c.f_one, c.f_zero)
@@ -191,9 +217,7 @@ class WeakCellMap:
             if g.f_one == g.f_zero:
                 fail = weak & bernoulli_bits(n, g.f_one, gen, self.device)
             else:
-                ones = bernoulli_bits(n, g.f_one, gen, self.device)
-                zeros = bernoulli_bits(n, g.f_zero, gen, self.device)
-                fail = weak & ((data & ones) | (~data & zeros))
+                fail = weak & bernoulli_bits_by_value(data, g.f_one, g.f_zero, gen)
             flips = fail if flips is None else flips.bitwise_or_(fail)
         assert flips is not None
         data.bitwise_xor_(flips)
@@ -233,6 +257,52 @@ def _bernoulli_indices(
         last = int(pos[-1])
         size = min(2 * size, _SCHEDULE_MAX) if fixed_schedule else max(1024, int(0.25 * size))
     return out[0] if len(out) == 1 else torch.cat(out)
+
+
+def _digits(p: float) -> int:
+    """Random binary digits ``bernoulli_bits`` draws for p (p rounded to 2^-16; 0 for p ∈ {0, 1})."""
+    m = round(p * 65536)
+    return 0 if m <= 0 or m >= 65536 else 16 - ((m & -m).bit_length() - 1)
+
+
+def bernoulli_bits_by_value(
+    data: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator
+) -> torch.Tensor:
+    """Bytes whose bit b is Bernoulli(f_one) where ``data``'s bit b is 1, else Bernoulli(f_zero).
+
+    One random fraction V per cell compared with the cell's own threshold (f_one or f_zero by its stored bit),
+    digit by digit, 64 cells per int64: each cell uses one comparison, so the two probabilities share the
+    random words (max of their digit counts, not the sum). F's rounded to multiples of 2^-16.
+    """
+    n = data.numel()
+    m1, m0 = (min(65536, max(0, round(f * 65536))) for f in (f_one, f_zero))
+    words = -(-n // 8)
+    padded = data if n == words * 8 else torch.nn.functional.pad(data, (0, words * 8 - n))
+    ones = padded.view(torch.int64)
+    zeros = ~ones
+    full = torch.full_like(ones, -1)
+    less = torch.zeros_like(ones)
+    equal = full.clone()
+    for k in range(16, -1, -1):  # digit 16 is the integer part (set only for F = 1)
+        b1, b0 = (m1 >> k) & 1, (m0 >> k) & 1
+        threshold = full if b1 and b0 else ones if b1 else zeros if b0 else None
+        rest = (m1 & ((1 << k) - 1)) or (m0 & ((1 << k) - 1))
+        if k == 16:
+            if threshold is not None:  # F = 1: V < 1 always
+                less |= threshold
+                equal &= ~threshold
+            if not rest:
+                break
+            continue
+        r = torch.empty_like(ones).random_(-(2**63), None, generator=gen)
+        if threshold is None:
+            equal &= ~r
+        else:
+            less |= equal & ~r & threshold
+            equal &= ~(r ^ threshold)
+        if not rest:
+            break
+    return less.view(torch.uint8)[:n]
 
 
 def bernoulli_bits(n: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
