@@ -1,4 +1,4 @@
-"""DRAM devices, operating points, partitions, and energy and latency models (see docs/dram.md).
+"""DRAM devices, operating points, partitions, and energy and latency models (each part is a YAML in conf/dram/).
 
 - :mod:`eden.dram.device`: ``DramDevice`` (abstract), the ``DRAMS`` registry, ``load_device(path)``
 - :mod:`eden.dram.operating_point`: ``OperatingPoint``, BER curves and their inverse

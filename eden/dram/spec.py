@@ -37,7 +37,7 @@ def section(
     if optional and (value is MISSING or value is None):
         return None
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{prefix}.{key}", value, "a mapping of fields (see docs/dram.md)")
+        raise ConfigError(f"{prefix}.{key}", value, "a mapping of fields (conf/dram/ddr4_vendor_a.yaml shows them all)")
     return value
 
 
