@@ -28,6 +28,7 @@ from eden.dram.operating_point import KNOBS
 from eden.dram.partitions import GRANULARITIES, Partition, make_partitions, unit_count
 from eden.dram.spec import MISSING, check_keys, is_number
 from eden.errors import ConfigError
+from eden.mapping.assign import capacity_error
 from eden.mapping.space import Datum, Plan, Space, check_data
 from eden.mapping.table import check_table
 from eden.registry import Registry
@@ -138,6 +139,9 @@ class Mapping(ABC):
                 self.capacity_bytes if self.capacity_bytes is not None else space.count,
                 f"a setting with room for the {need} bytes of data (now {room} bytes in {space.count} partitions)",
             )
+        for d in data:
+            if d.bytes > max(space.capacities):
+                raise capacity_error(space, d)
         plan = self.plan(list(data), space, coarse_ber=float(coarse_ber))
         return self.table(plan, data, space)
 
