@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from eden.injection.error_model import CellClass, ErrorModel
-from eden.injection.weak_cells import class_weak_bits, mix_seed
+from eden.injection.weak_cells import class_weak_bits, hash_uniform, mix_seed
 from eden.layout import Layout
 
 #: Sparse candidates per storage bit from which the dense read path is used (non-monotone models), for a
@@ -52,6 +52,7 @@ def _serial() -> Iterator[None]:
     finally:
         torch.set_num_threads(threads)
 
+_THIN_TAG = 0x7  # stream tag of the data-dependent thinning draws
 _POPCOUNT = torch.tensor([bin(i).count("1") for i in range(256)], dtype=torch.int64)
 
 
@@ -203,9 +204,82 @@ class WeakCellMap:
         if c.f_one != c.f_zero and bits.numel():
             stored = (data.index_select(0, bits >> 3) >> (bits & 7).to(torch.uint8)) & 1
             keep_p = torch.where(stored.bool(), c.f_one / fmax, c.f_zero / fmax)
-            u = torch.rand(bits.numel(), generator=gen, device=self.device, dtype=torch.float64)
+            # counter-based: a candidate's thinning draw depends on its index, not on how many were picked,
+            # so monotone reads stay nested across BERs for data-dependent models too
+            u = hash_uniform(picked, mix_seed(read_seed, c.index, _THIN_TAG))
             bits = bits[u < keep_p]
         return bits
+
+    # --- several reads of one region at once (IFMs: each sample of a batch is one read) -----------------
+    def corrupt_reads_(self, data: torch.Tensor, reads: int, generator: torch.Generator) -> Flips:
+        """Flip the failing bits of ``reads`` independent reads of the same region, in place.
+
+        ``data`` is flat uint8 holding ``reads`` equal slots back to back (slot ``r`` = bytes
+        ``[r·s, (r+1)·s)``, ``s = data.numel() // reads`` ≥ the region's bytes). Every slot sees the same weak
+        cells and fresh failures, in one vectorized draw: candidate ``j`` of the Bernoulli stream over
+        ``n_weak × reads`` is weak cell ``j // reads`` in slot ``j % reads`` (cell-major, so a weak-set prefix
+        keeps its candidates: monotone models stay nested across BERs). With ``reads == 1`` this is
+        ``corrupt_`` draw for draw.
+        """
+        if reads < 1 or data.dtype != torch.uint8 or data.dim() != 1 or data.numel() % reads:
+            raise ValueError("corrupt_reads_ expects flat uint8 bytes of `reads` equal slots")
+        stride = data.numel() // reads
+        if stride * 8 < self.n_bits:
+            raise ValueError(f"a slot of {stride} bytes cannot hold the region's {self.n_bits} bits")
+        if self.dense is None and not self.sparse:
+            return Flips()
+        read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        if self.dense is not None:
+            return self._dense_reads(data, read_seed, reads)
+        parts = [self._sparse_class_reads(c, data, read_seed, reads, stride * 8) for c in self.sparse]
+        bits = parts[0] if len(parts) == 1 else torch.cat(parts)
+        if not bits.numel():
+            return Flips()
+        byte = bits >> 3
+        mask = torch.bitwise_left_shift(torch.ones_like(bits), bits & 7).to(torch.uint8)
+        orig = data.index_select(0, byte)
+        delta = torch.where((orig & mask) != 0, (~mask) + 1, mask)  # carry-free add of distinct bits
+        data.index_add_(0, byte, delta)
+        return Flips(byte=byte, orig=orig)
+
+    def _sparse_class_reads(
+        self, c: _SparseClass, data: torch.Tensor, read_seed: int, reads: int, stride_bits: int
+    ) -> torch.Tensor:
+        fmax = max(c.f_one, c.f_zero)
+        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
+        picked = _bernoulli_indices(c.bits.numel() * reads, fmax, gen, self.device, fixed_schedule=self.monotone)
+        if reads == 1:
+            bits = c.bits.index_select(0, picked)
+        else:
+            bits = c.bits.index_select(0, picked // reads).add_((picked % reads).mul_(stride_bits))
+        if c.f_one != c.f_zero and bits.numel():
+            stored = (data.index_select(0, bits >> 3) >> (bits & 7).to(torch.uint8)) & 1
+            keep_p = torch.where(stored.bool(), c.f_one / fmax, c.f_zero / fmax)
+            u = hash_uniform(picked, mix_seed(read_seed, c.index, _THIN_TAG))
+            bits = bits[u < keep_p]
+        return bits
+
+    def _dense_reads(self, data: torch.Tensor, read_seed: int, reads: int) -> Flips:
+        assert self.dense is not None
+        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, 0xD))
+        stride = data.numel() // reads
+        slots = data.view(reads, stride)
+        flips: torch.Tensor | None = None
+        for g in self.dense:
+            weak = g.weak[:stride] if g.weak.numel() >= stride else torch.nn.functional.pad(
+                g.weak, (0, stride - g.weak.numel())
+            )
+            if g.f_one == g.f_zero:
+                fail = weak & bernoulli_bits(data.numel(), g.f_one, gen, self.device).view(reads, stride)
+            else:
+                ones = bernoulli_bits(data.numel(), g.f_one, gen, self.device).view(reads, stride)
+                zeros = bernoulli_bits(data.numel(), g.f_zero, gen, self.device).view(reads, stride)
+                fail = weak & ((slots & ones) | (~slots & zeros))
+            flips = fail if flips is None else flips.bitwise_or_(fail)
+        assert flips is not None
+        flat = flips.reshape(-1)
+        data.bitwise_xor_(flat)
+        return Flips(mask=flat)
 
     def _dense_read(self, data: torch.Tensor, read_seed: int) -> Flips:
         assert self.dense is not None

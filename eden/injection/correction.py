@@ -1,0 +1,65 @@
+"""Correction of implausible values read from approximate DRAM (EDEN §5.2).
+
+While the baseline trains on reliable memory, each data type's value range [lo, hi] is recorded
+(``eden.ranges``). A value read from approximate DRAM outside that range is implausible: ``zero`` sets it to 0
+(the paper's rule; in hardware a one-cycle bound check on the FP exponent in the memory controller),
+``saturate`` clamps it to the range (the paper's comparison point, which lost 7-8% accuracy), ``off`` keeps it.
+
+The bounds are widened to the format's grid so a clean stored value is never touched: quantization (integer
+codes with their scale, or rounding to fp16/bf16) is monotone, so every clean x in [lo, hi] decodes into
+[Q(lo), Q(hi)]; the bounds used are [min(lo, Q(lo)), max(hi, Q(hi))]. NaN is out of every range (zeroed);
+``saturate`` maps NaN to 0 as well, having no side to clamp to.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from eden.errors import ConfigError
+from eden.formats import Format
+
+FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+CORRECTIONS: tuple[str, ...] = ("zero", "saturate", "off")
+
+
+def check_correction(mode: str) -> str:
+    if mode not in CORRECTIONS:
+        raise ConfigError("correction", mode, CORRECTIONS)
+    return mode
+
+
+def grid_bounds(
+    fmt: Format, lo: float, hi: float, scale: torch.Tensor | float | None, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bounds (tensors of ``dtype``, broadcastable against the decoded values) that contain every clean value.
+
+    ``scale`` is the integer format's scale: a float for one tensor, or a (reads, 1) tensor of per-read scales.
+    """
+    ends = torch.tensor([lo, hi], dtype=torch.float32, device=device)
+    if fmt.is_float:
+        q = ends.to(FLOAT_DTYPES[fmt.name]).to(dtype)
+        raw = ends.to(dtype)
+        return torch.minimum(raw[0], q[0]), torch.maximum(raw[1], q[1])
+    assert scale is not None
+    qmax = 2 ** (fmt.bits - 1) - 1
+    s = scale if isinstance(scale, torch.Tensor) else torch.tensor(scale, dtype=torch.float32, device=device)
+    # the same float32 arithmetic as the encode/decode of the values themselves
+    codes = torch.clamp(torch.round(ends / s), -qmax - 1, qmax)
+    q = codes.to(dtype) * s.to(dtype) if isinstance(scale, torch.Tensor) else codes.to(dtype) * float(scale)
+    raw = ends.to(dtype)
+    if q.dim() == 2:  # per-read scales: q is (reads, 2)
+        return torch.minimum(raw[0], q[:, :1]), torch.maximum(raw[1], q[:, 1:])
+    return torch.minimum(raw[0], q[0]), torch.maximum(raw[1], q[1])
+
+
+def correct_(values: torch.Tensor, mode: str, lo: torch.Tensor, hi: torch.Tensor, *, may_be_nan: bool) -> torch.Tensor:
+    """Apply the correction ``mode`` to decoded ``values`` in place and return them."""
+    if mode == "zero":
+        implausible = torch.clamp(values, lo, hi) != values  # NaN stays NaN under clamp: != is True
+        return values.masked_fill_(implausible, 0)
+    if mode == "saturate":
+        if may_be_nan:
+            values.nan_to_num_(nan=0.0)
+        return torch.clamp(values, lo, hi, out=values)
+    return values
