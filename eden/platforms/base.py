@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eden.errors import ConfigError
-from eden.platforms.composition import SCALINGS, PlatformResult, Scaling, TimingModel, compose
+from eden.platforms.composition import (
+    SCALINGS,
+    PlatformResult,
+    Scaling,
+    TimingModel,
+    compose,
+    data_type_keys,
+    resolve_mapping,
+)
 from eden.platforms.operating import DramCosts, OpPoint
 from eden.platforms.topology import Topology, extract_topology
 from eden.platforms.traffic import LayerTraffic
@@ -51,6 +60,9 @@ class Platform(ABC):
         """Compute and memory rates for the roofline (see :mod:`eden.platforms.composition`)."""
 
     # -- shared ------------------------------------------------------------------------------------------
+
+    def set_cache_root(self, root: str | Path) -> None:
+        """Cache simulator results under ``root`` unless the YAML names its own folder (no-op: analytical)."""
 
     @classmethod
     def check_fields(cls, params: Mapping[str, Any], fields: tuple[str, ...]) -> None:
@@ -103,6 +115,8 @@ class Platform(ABC):
         bytes_per_value = FORMAT_BYTES[data_format]
         costs: DramCosts = costs_for(memory if memory is not None else self.dram)
         reference: OpPoint | None = nominal_of(device) if device is not None else None
+        # Bad mapping keys or points fail here, before any (possibly minutes-long) simulation.
+        resolve_mapping(mapping, set(data_type_keys(topology)), costs.nominal, reference)
         return compose(
             platform=self.name,
             topology=topology,

@@ -179,6 +179,18 @@ def stream_keys(topology: Topology) -> list[tuple[str | None, str, str]]:
     return keys
 
 
+def data_type_keys(topology: Topology) -> list[str]:
+    """Every key a mapping may name for ``topology``: its EDEN data types plus :data:`OUTPUT_KEY`."""
+    keys = dict.fromkeys(k for triple in stream_keys(topology) for k in triple if k is not None)
+    keys.pop(OUTPUT_KEY, None)
+    return [*keys, OUTPUT_KEY]
+
+
+def uniform_mapping(topology: Topology, point: Any) -> dict[str, Any]:
+    """EDEN's coarse mapping: the whole module (every data type and the output) at one operating point."""
+    return dict.fromkeys(data_type_keys(topology), point)
+
+
 def footprint_shares(topology: Topology, bytes_per_value: float) -> dict[str, float]:
     """Share of the stored bytes per data-type key (weights once, each IFM once)."""
     sizes: dict[str, float] = {}
@@ -222,6 +234,7 @@ class _Evaluator:
         self.topology, self.traffic, self.costs, self.timing = topology, traffic, costs, timing
         self.keys = stream_keys(topology)
         self.shares = footprint_shares(topology, bytes_per_value)
+        self._background: dict[OpPoint, tuple[float, float]] = {}
 
     @staticmethod
     def streams(traffic: LayerTraffic, keys: tuple[str | None, str, str]) -> list[tuple[str, float, bool]]:
@@ -282,10 +295,18 @@ class _Evaluator:
         f_act = self.costs.active_fraction(
             nbytes=traffic.total_bytes, activations=activations, duration_s=duration_s
         )
+        powers = {op: self.background_line(op) for op in set(ops.values())}
         return {
-            k: share * self.costs.background_power(ops[k], active_fraction=f_act) * duration_s
+            k: share * (powers[ops[k]][0] + f_act * powers[ops[k]][1]) * duration_s
             for k, share in self.shares.items()
         }
+
+    def background_line(self, op: OpPoint) -> tuple[float, float]:
+        """(power at f_active = 0, slope in f_active): standby power is linear in the active fraction."""
+        if op not in self._background:
+            idle = self.costs.background_power(op, active_fraction=0.0)
+            self._background[op] = (idle, self.costs.background_power(op, active_fraction=1.0) - idle)
+        return self._background[op]
 
     def run(
         self, platform: str, mapping: Mapping[str, Any] | None, scaling: Scaling, reference: OpPoint | None

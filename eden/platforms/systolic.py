@@ -39,6 +39,7 @@ class SystolicAccelerator(Platform):
         self.array = array
         self.access_bytes, self.interleave_bytes = access_bytes, interleave_bytes
         self.runner = ScaleSimRunner(array=array, cache_dir=cache_dir, max_cycles=scalesim_max_cycles)
+        self.cache_dir_configured = cache_dir is not None
         self._timing = TimingModel(
             peak_macs_per_s=array.rows * array.cols * clock_hz,
             compute_efficiency=1.0,  # SCALE-Sim's cycle counts already include mapping inefficiency
@@ -63,6 +64,11 @@ class SystolicAccelerator(Platform):
 
     def timing(self) -> TimingModel:
         return self._timing
+
+    def set_cache_root(self, root: str | Path) -> None:
+        """SCALE-Sim results go to ``<root>/scalesim`` (the run's ``paths.cache``) unless the YAML set a folder."""
+        if not self.cache_dir_configured:
+            self.runner.cache_dir = Path(root) / "scalesim"
 
     FIELDS: tuple[str, ...] = (
         "rows",
