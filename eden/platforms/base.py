@@ -63,6 +63,7 @@ class Platform(ABC):
 
     def set_cache_root(self, root: str | Path) -> None:
         """Cache simulator results under ``root`` unless the YAML names its own folder (no-op: analytical)."""
+        return None
 
     @classmethod
     def check_fields(cls, params: Mapping[str, Any], fields: tuple[str, ...]) -> None:

@@ -168,9 +168,7 @@ def stream_keys(topology: Topology) -> list[tuple[str | None, str, str]]:
     layers = list(topology)
     keys: list[tuple[str | None, str, str]] = []
     for idx, layer in enumerate(layers):
-        following = next(
-            (data_type_key(nxt.name, "ifm") for nxt in layers[idx + 1 :] if nxt.has_weights), None
-        )
+        following = next((data_type_key(nxt.name, "ifm") for nxt in layers[idx + 1 :] if nxt.has_weights), None)
         out_key = following or OUTPUT_KEY
         if layer.has_weights:
             keys.append((data_type_key(layer.name, "weights"), data_type_key(layer.name, "ifm"), out_key))
@@ -210,9 +208,7 @@ def resolve_mapping(
     mapping = dict(mapping or {})
     unknown = sorted(set(mapping) - keys)
     if unknown:
-        raise ConfigError(
-            "mapping", unknown[0], f"data-type keys of the model, e.g. {', '.join(sorted(keys)[:3])}"
-        )
+        raise ConfigError("mapping", unknown[0], f"data-type keys of the model, e.g. {', '.join(sorted(keys)[:3])}")
     return {
         k: as_op_point(mapping[k], key=k, memory=nominal, reference=reference) if k in mapping else nominal
         for k in keys
@@ -240,15 +236,9 @@ class _Evaluator:
     def streams(traffic: LayerTraffic, keys: tuple[str | None, str, str]) -> list[tuple[str, float, bool]]:
         """(data-type key, bytes, is_write) of the layer's weight, IFM and OFM streams."""
         sizes = (traffic.weight_bytes, traffic.ifm_bytes, traffic.ofm_bytes)
-        return [
-            (k, b, i == 2)
-            for i, (k, b) in enumerate(zip(keys, sizes, strict=True))
-            if k is not None and b > 0
-        ]
+        return [(k, b, i == 2) for i, (k, b) in enumerate(zip(keys, sizes, strict=True)) if k is not None and b > 0]
 
-    def layer_time(
-        self, layer: Layer, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]
-    ) -> tuple[float, Bound]:
+    def layer_time(self, layer: Layer, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]) -> tuple[float, Bound]:
         t, costs, hit = self.timing, self.costs, traffic.row_hit_rate
         if traffic.compute_cycles is not None:
             t_compute = traffic.compute_cycles / t.clock_hz
@@ -267,9 +257,7 @@ class _Evaluator:
         bound = max(terms, key=lambda b: terms[b])
         return terms[bound], bound
 
-    def access_energy(
-        self, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]
-    ) -> dict[str, dict[str, float]]:
+    def access_energy(self, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]) -> dict[str, dict[str, float]]:
         """Per data-type key: read, write and activate energy (J) at the key's operating point."""
         out: dict[str, dict[str, float]] = {}
         for key, nbytes, is_write in self.streams(traffic, keys):
@@ -280,25 +268,17 @@ class _Evaluator:
             else:
                 part["read"] += self.costs.read_energy(op, nbytes)
             part["activate"] += (
-                nbytes
-                / self.timing.access_bytes
-                * (1 - traffic.row_hit_rate)
-                * (self.costs.activation_energy(op))
+                nbytes / self.timing.access_bytes * (1 - traffic.row_hit_rate) * (self.costs.activation_energy(op))
             )
         return out
 
-    def background(
-        self, traffic: LayerTraffic, duration_s: float, ops: Mapping[str, OpPoint]
-    ) -> dict[str, float]:
+    def background(self, traffic: LayerTraffic, duration_s: float, ops: Mapping[str, OpPoint]) -> dict[str, float]:
         """Per data-type key: its footprint share of the device's standby + refresh energy (J)."""
         activations = traffic.total_bytes / self.timing.access_bytes * (1 - traffic.row_hit_rate)
-        f_act = self.costs.active_fraction(
-            nbytes=traffic.total_bytes, activations=activations, duration_s=duration_s
-        )
+        f_act = self.costs.active_fraction(nbytes=traffic.total_bytes, activations=activations, duration_s=duration_s)
         powers = {op: self.background_line(op) for op in set(ops.values())}
         return {
-            k: share * (powers[ops[k]][0] + f_act * powers[ops[k]][1]) * duration_s
-            for k, share in self.shares.items()
+            k: share * (powers[ops[k]][0] + f_act * powers[ops[k]][1]) * duration_s for k, share in self.shares.items()
         }
 
     def background_line(self, op: OpPoint) -> tuple[float, float]:

@@ -51,9 +51,7 @@ def as_op_point(value: Any, *, key: str, memory: OpPoint, reference: OpPoint | N
         ref = reference or memory
     new_vdd = memory.vdd + (float(vdd) - ref.vdd)
     if new_vdd <= 0:
-        raise ConfigError(
-            f"mapping[{key}]", value, f"a VDD reduction smaller than the memory's {memory.vdd:g} V"
-        )
+        raise ConfigError(f"mapping[{key}]", value, f"a VDD reduction smaller than the memory's {memory.vdd:g} V")
     return OpPoint(new_vdd, max(0.0, memory.trcd + (float(trcd) - ref.trcd)))
 
 

@@ -144,7 +144,7 @@ def markdown(rows: Sequence[Row], platforms: Sequence[str]) -> str:
         cells.append(PAPER_SPEEDUP_NOTES.get(r.network, "–"))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "### Averages over the rows above vs the paper's averages", ""]
-    lines += ["| platform | energy `idd` | energy `paper` | paper | speedup | paper speedup |", "|---|---|---|---|---|---|"]
+    lines += ["| platform | energy `idd` | energy `paper` | paper | speedup | paper speedup |", "|---" * 6 + "|"]
     for p in platforms:
         e_idd = sum(r.reduction[p]["idd"] for r in rows) / len(rows)
         e_pap = sum(r.reduction[p]["paper"] for r in rows) / len(rows)

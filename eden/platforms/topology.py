@@ -86,9 +86,7 @@ class Layer:
 
     def padded(self) -> tuple[int, int]:
         """(h, w) of the zero-padded IFM the kernel sweeps (padding, ceil_mode, dilation folded in)."""
-        return (self.out_h - 1) * self.stride_h + self.kernel_h, (
-            self.out_w - 1
-        ) * self.stride_w + self.kernel_w
+        return (self.out_h - 1) * self.stride_h + self.kernel_h, (self.out_w - 1) * self.stride_w + self.kernel_w
 
     def gemm(self) -> tuple[int, int, int, int]:
         """(groups, M = output pixels, N = filters per group, K = window) of the equivalent GEMMs."""

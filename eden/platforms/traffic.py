@@ -65,9 +65,7 @@ def row_hit_rate(*, access_bytes: int, interleave_bytes: int) -> float:
     return max(0.0, 1.0 - access_bytes / interleave_bytes)
 
 
-def tiled_traffic(
-    layer: Layer, *, capacity_bytes: float, bytes_per_value: float
-) -> tuple[float, float, float]:
+def tiled_traffic(layer: Layer, *, capacity_bytes: float, bytes_per_value: float) -> tuple[float, float, float]:
     """(weight read bytes, IFM read bytes, OFM write bytes) of ``layer`` under the tiling model above."""
     b = bytes_per_value
     weights, ifm, ofm = layer.weight_numel * b, layer.ifm_numel * b, layer.ofm_numel * b

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -60,14 +61,14 @@ def test_larger_on_chip_memory_never_increases_platform_traffic(build_platform: 
     totals = [
         build_platform("cpu", l3_kb_per_core=kb).evaluate(topo, None).total_bytes for kb in (8, 32, 128, 512, 8192)
     ]
-    assert all(b <= a for a, b in zip(totals, totals[1:], strict=False)) and totals[-1] < totals[0]
+    assert all(b <= a for a, b in pairwise(totals)) and totals[-1] < totals[0]
     accel = [
         build_platform("eyeriss", ifmap_sram_kb=kb, filter_sram_kb=kb, ofmap_sram_kb=kb, scalesim_max_cycles=0)
         .evaluate(topo, None)
         .total_bytes
         for kb in (1, 4, 16, 108, 1024)
     ]
-    assert all(b <= a for a, b in zip(accel, accel[1:], strict=False))
+    assert all(b <= a for a, b in pairwise(accel))
 
 
 def test_latency_bound_runs_gain_more_than_bandwidth_bound_ones_and_never_beat_trcd_zero(
@@ -102,7 +103,7 @@ def test_accelerators_prefetch_so_trcd_gives_no_speedup(build_platform: Callable
 def test_evaluate_accepts_a_model_and_an_example_input(build_platform: Callable[..., Platform]) -> None:
     model = LeNet5(num_classes=10, in_channels=1)
     result = build_platform("gpu").evaluate(model, None, example_input=torch.zeros(1, 1, 28, 28))
-    assert [r.layer for r in result.layers][0] == extract_topology(model, (1, 28, 28)).layers[0].name
+    assert result.layers[0].layer == extract_topology(model, (1, 28, 28)).layers[0].name
 
 
 @pytest.mark.slow

@@ -31,7 +31,7 @@ class Tiny(nn.Module):
 
 def test_every_layer_kind_is_found_in_call_order_with_its_shapes() -> None:
     topo = extract_topology(Tiny(), (3, 16, 16))
-    assert [(l.name, l.kind) for l in topo] == [
+    assert [(lay.name, lay.kind) for lay in topo] == [
         ("conv", "conv"), ("dw", "depthwise"), ("pool", "pool"), ("grouped", "conv"), ("gap", "pool"),
         ("fc", "linear"),
     ]  # fmt: skip
@@ -51,7 +51,7 @@ def test_weights_match_the_models_parameters_and_eden_data_types() -> None:
     assert topo.unique_weight_numel() == weights
     data_types = model_data_types(model, torch.zeros(1, 3, 16, 16))
     ifms = {d.layer: d.numel for d in data_types if d.kind == "ifm"}
-    assert {l.name: l.ifm_numel for l in topo if l.has_weights} == ifms
+    assert {lay.name: lay.ifm_numel for lay in topo if lay.has_weights} == ifms
 
 
 def test_a_module_called_twice_moves_its_data_twice() -> None:
@@ -63,7 +63,7 @@ def test_a_module_called_twice_moves_its_data_twice() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.fc(self.fc(x))
 
-    assert [l.name for l in extract_topology(Twice(), (4,))] == ["fc", "fc#2"]
+    assert [lay.name for lay in extract_topology(Twice(), (4,))] == ["fc", "fc#2"]
 
 
 def test_digest_depends_on_shapes_not_names() -> None:

@@ -57,7 +57,7 @@ def test_whole_network_traffic_is_at_least_its_weights_on_every_capacity() -> No
     weights = topo.unique_weight_numel() * 4
     previous = math.inf
     for capacity in (32e3, 512e3, 3e6, 16e6, 1e9):
-        total = sum(sum(tiled_traffic(l, capacity_bytes=capacity, bytes_per_value=4)) for l in topo)
+        total = sum(sum(tiled_traffic(lay, capacity_bytes=capacity, bytes_per_value=4)) for lay in topo)
         assert weights <= total <= previous
         previous = total
 
