@@ -87,7 +87,7 @@ class ErrorModel(ABC):
         model.validate()
         return model
 
-    def validate(self) -> None:
+    def validate(self) -> None:  # noqa: B027 (optional hook: most models have no cross-field rule)
         """Cross-field checks of a model (override to add); raise ConfigError."""
 
     def native_params(self) -> dict[str, float]:
@@ -116,7 +116,7 @@ class ErrorModel(ABC):
         """The cell classes of the DRAM rows that hold ``n_bits`` storage bits placed by ``layout``."""
 
 
-ERROR_MODELS: Registry[type[ErrorModel]] = Registry("error_model", ErrorModel)
+ERROR_MODELS: Registry[type[ErrorModel]] = Registry("error_model", ErrorModel)  # type: ignore[type-abstract]
 
 
 def _num(value: Any) -> Any:

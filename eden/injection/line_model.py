@@ -26,7 +26,7 @@ class LineCorrelatedModel(ErrorModel):
 
     failure_field: ClassVar[str]
     line_kind: ClassVar[int]  # stream tag: 1 bitlines, 2 wordlines
-    probability_fields = ("weak_line_fraction", "p_weak_line", "p_line")
+    probability_fields: ClassVar[tuple[str, ...]] = ("weak_line_fraction", "p_weak_line", "p_line")
 
     def __init__(self, *, seed: int, ber: float | None, monotone: bool, **params: float) -> None:
         super().__init__(ber=ber, monotone=monotone, seed=seed)

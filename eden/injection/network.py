@@ -74,8 +74,18 @@ class DataTypeFaults:
         """Value identity of the faults (weak-cell maps are cached by it, not by object identity)."""
         m = self.error_model
         params = tuple(sorted(m.native_params().items()))
-        return (type(m).registry_name, params, m.ber, m.monotone, m.seed, self.geometry, self.partition,
-                self.bank_interleave, self.bit_rotate, self.path)
+        return (
+            type(m).registry_name,
+            params,
+            m.ber,
+            m.monotone,
+            m.seed,
+            self.geometry,
+            self.partition,
+            self.bank_interleave,
+            self.bit_rotate,
+            self.path,
+        )
 
     def layout(self, first_row: int) -> Layout:
         assert self.geometry is not None
@@ -100,14 +110,17 @@ class _StraightThrough(torch.autograd.Function):
         return grad, None
 
 
+def _own(values: torch.Tensor, storage: torch.Tensor) -> torch.Tensor:
+    """``values`` unless it aliases ``storage`` (a float format decodes to a view of its bytes): then a copy."""
+    return values.clone() if values.untyped_storage().data_ptr() == storage.untyped_storage().data_ptr() else values
+
+
 def storage_bits(fmt: Format, numel: int) -> int:
     """Storage bits of ``numel`` values of ``fmt`` (int4 padded to whole bytes)."""
     return -(-numel * fmt.bits // 8) * 8
 
 
-def place(
-    data_types: Sequence[DataType], assignment: Mapping[str, DataTypeFaults], fmt: Format
-) -> dict[str, Layout]:
+def place(data_types: Sequence[DataType], assignment: Mapping[str, DataTypeFaults], fmt: Format) -> dict[str, Layout]:
     """Layouts of the assigned data types with errors: consecutive start rows per partition, forward order.
 
     A data type that would run past its partition's last row starts again at row 0 (it shares weak cells with
@@ -266,7 +279,7 @@ class NetworkInjector:
             stored = _StraightThrough.apply(param, self._fresh_weight_read(dt, param.detach(), faults))
         else:
             stored = self._cached_weight_read(dt, param, faults)
-        module._parameters["weight"] = stored  # type: ignore[assignment]
+        module._parameters["weight"] = stored
         self._swapped[name] = param
 
     def _fresh_weight_read(self, dt: DataType, w: torch.Tensor, faults: DataTypeFaults | None) -> torch.Tensor:
@@ -284,7 +297,7 @@ class NetworkInjector:
         if cache is None or cache.token != token:
             with torch.inference_mode(False):
                 enc = self.fmt.encode(param.detach())
-                values = self.fmt.decode(enc, param.dtype).reshape(-1)
+                values = _own(self.fmt.decode(enc, param.dtype).reshape(-1), enc.data)
                 if faults is not None:
                     self._correct(dt, values, enc.scale, param.dtype)
                 cache = _WeightCache(token, enc, values, values.clone() if faults is not None else None)
@@ -297,7 +310,7 @@ class NetworkInjector:
         enc = cache.enc
         flips = self._map(dt, faults, enc.n_bits, param.device).corrupt_(enc.data, self.generator)
         if flips.mask is not None:  # dense read: decode everything
-            values = self.fmt.decode(enc, param.dtype)
+            values = _own(self.fmt.decode(enc, param.dtype), enc.data)
             flips.restore_(enc.data)
             return self._correct(dt, values, enc.scale, param.dtype)
         if flips.byte is None or not flips.byte.numel():
@@ -350,6 +363,6 @@ class NetworkInjector:
         """The weak-cell maps built so far for the current assignment (diagnostics)."""
         for key, layout in self.layouts.items():
             faults = self.assignment[key]
-            for (fk, lay, *_), wcm in self._maps.items():
-                if fk == faults.key and lay == layout:
+            for cache_key, wcm in self._maps.items():
+                if isinstance(cache_key, tuple) and cache_key[:2] == (faults.key, layout):
                     yield key, wcm

@@ -29,8 +29,9 @@ def build(name: str, *, seed: int = 1, **overrides: Any) -> ErrorModel:
     return ERROR_MODELS.get(name).from_config(params, seed=seed)
 
 
-def weak_map(model: ErrorModel, *, n_bits: int = REGION_BITS, word_bits: int = 8, path: str = "auto",
-             **layout: Any) -> WeakCellMap:
+def weak_map(
+    model: ErrorModel, *, n_bits: int = REGION_BITS, word_bits: int = 8, path: str = "auto", **layout: Any
+) -> WeakCellMap:
     return WeakCellMap(model, Layout(geometry=GEO, **layout), n_bits, word_bits, path=path)
 
 

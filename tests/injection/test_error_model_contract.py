@@ -8,6 +8,8 @@ filled with ones the flips of class c are Binomial(K_c·T, f_one) (zeros: f_zero
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 from binomial_bounds import within
@@ -51,9 +53,9 @@ def test_cell_classes_are_probabilities_inside_the_region(name: str) -> None:
     for c in model.cell_classes(layout, REGION_BITS, 8):
         assert 0 <= c.p <= 1 and 0 <= c.f_one <= 1 and 0 <= c.f_zero <= 1
         if c.chunks.numel():
-            assert 3 <= int(c.chunks.min()) and int(c.chunks.max()) < 3 + rows
+            assert int(c.chunks.min()) >= 3 and int(c.chunks.max()) < 3 + rows
         if c.bitlines.numel():
-            assert 0 <= int(c.bitlines.min()) and int(c.bitlines.max()) < GEO.row_bits
+            assert int(c.bitlines.min()) >= 0 and int(c.bitlines.max()) < GEO.row_bits
 
 
 @pytest.mark.parametrize("name", FAULTY)
@@ -113,7 +115,7 @@ def test_same_seed_same_flips_and_different_seeds_differ(name: str) -> None:
 def test_monotone_errors_at_lower_ber_are_a_subset(name: str) -> None:
     bers = [1e-3, 3e-3, 1e-2, 3e-2]
     flips = [read_many(weak_map(build(name, ber=b, monotone=True)), 30, fill=0x3C, seed=5) for b in bers]
-    for low, high in zip(flips, flips[1:], strict=False):
+    for low, high in itertools.pairwise(flips):
         assert not (low & ~high).any()
         assert int(high.sum()) > int(low.sum())
 
