@@ -66,6 +66,16 @@ def home(d: Datum, levels: list[float]) -> float | None:
     return max((t for t in levels if t <= d.tolerance), default=None)
 
 
+def levels_value(data: list[Datum], space: Space, levels: list[float]) -> Weight:
+    """Σ bytes × weight of each datum's level (the objective the levels maximize, capacity aside)."""
+    value = ZERO
+    for d in data:
+        h = home(d, levels)
+        if h is not None:
+            value = add(value, scaled(space.best(h), d.bytes))
+    return value
+
+
 def spread(levels: list[float], data: list[Datum], space: Space, slots: int) -> list[float]:
     """``slots`` thresholds: the levels, spare partitions copying the most crowded level, the rest 0 (nominal)."""
     demand = dict.fromkeys(levels, 0)

@@ -12,7 +12,10 @@ datum to a group sets that group's minimum tolerance to the datum's own:
   (equal capacities, interchangeable) only the first is tried;
 - bound: the value so far plus every remaining datum at its own best point (a group's value only falls as less
   tolerant data join it), pruned when it cannot beat the incumbent;
-- incumbent: the best of the ``fine`` and ``coarse`` plans, so ``optimal`` never saves less than either.
+- incumbent: the best of the ``fine`` and ``coarse`` plans, so ``optimal`` never saves less than either;
+- ceiling: the optimum without capacities, which ``fine``'s level program computes exactly (a datum's best
+  group is the one whose minimum tolerance is the largest ≤ its own, and weights grow with tolerance); the
+  search stops as soon as a plan reaches it (with ample capacity: at once).
 
 The search is exact when it finishes within ``max_nodes`` (``exact: true`` in the table); otherwise it returns
 the best plan found so far (``exact: false``): a documented anytime heuristic, still at least as good as ``fine``.
@@ -29,13 +32,17 @@ from eden.mapping.assign import algorithm1, eden_order
 from eden.mapping.base import MAPPINGS, Mapping
 from eden.mapping.space import ZERO, Datum, Plan, Space, Weight, add, scaled
 from eden_plugins.mapping.coarse import coarse_points
-from eden_plugins.mapping.fine import fine_points
+from eden_plugins.mapping.fine import best_levels, fine_points, levels_value
 
 log = logging.getLogger(__name__)
 
 
 class _Budget(Exception):
     """The node budget is spent: keep the incumbent."""
+
+
+class _Ceiling(Exception):
+    """A plan reached the capacity-free optimum: nothing can beat it."""
 
 
 def _sub(a: Weight, b: Weight) -> Weight:
@@ -53,7 +60,9 @@ def incumbent(data: list[Datum], space: Space, coarse_ber: float) -> Plan | None
     return max(plans, key=lambda p: p.value(data, space), default=None)
 
 
-def search(data: list[Datum], space: Space, start: Plan | None, max_nodes: int) -> tuple[Plan | None, bool, int]:
+def search(
+    data: list[Datum], space: Space, start: Plan | None, max_nodes: int, ceiling: Weight
+) -> tuple[Plan | None, bool, int]:
     """Branch and bound (module docstring): (best plan, proven optimal, nodes visited)."""
     items = eden_order(data)
     n, groups = len(items), space.count
@@ -76,6 +85,8 @@ def search(data: list[Datum], space: Space, start: Plan | None, max_nodes: int) 
         if i == n:
             if best_value is None or value > best_value:
                 best_value, best_where = value, list(where)
+                if best_value >= ceiling:
+                    raise _Ceiling
             return
         if best_value is not None and add(value, tail[i]) <= best_value:
             return
@@ -103,9 +114,12 @@ def search(data: list[Datum], space: Space, start: Plan | None, max_nodes: int) 
             mass[j] -= d.bytes
             weight[j] = saved
 
+    exact = True
     try:
-        visit(0, ZERO)
-        exact = True
+        if best_value is None or best_value < ceiling:
+            visit(0, ZERO)
+    except _Ceiling:
+        pass
     except _Budget:
         exact = False
     if best_where is None:
@@ -137,7 +151,8 @@ class OptimalMapping(Mapping):
 
     def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
         start = incumbent(data, space, coarse_ber)
-        plan, exact, nodes = search(data, space, start, self.max_nodes)
+        ceiling = levels_value(data, space, best_levels(data, space, space.count - 1))
+        plan, exact, nodes = search(data, space, start, self.max_nodes, ceiling)
         if plan is None:
             raise ConfigError(
                 space.capacity_field,
