@@ -1,0 +1,15 @@
+"""Benchmarks: ``python -m eden.bench [injection|pipeline|all]`` (targets in DESIGN.md "performance targets").
+
+Each bench is one module in this package listed in ``BENCHES``; it exposes ``add_arguments(parser)`` and
+``run(args) -> list[Check]`` and prints its own table. A ``Check`` is one target: the measured ratio, the
+target and whether it passed. Ratios are taken against baselines measured in the same run, so they survive a
+noisy, shared machine better than absolute times.
+"""
+
+from __future__ import annotations
+
+#: bench name → module (imported only when that bench runs: heavy imports stay out of ``--help``).
+BENCHES: dict[str, str] = {
+    "injection": "eden.bench.injection",
+    "pipeline": "eden.bench.pipeline",
+}

@@ -1,0 +1,57 @@
+"""``python -m eden.bench [injection|pipeline|all] [--quick]``: run benches, print tables and target checks."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+
+from eden.bench import BENCHES
+from eden.bench.checks import Check, print_checks
+
+
+def machine() -> str:
+    """One line describing where the numbers come from."""
+    import torch
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return (
+        f"machine: {cpu}, {os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"GPU {gpu}, load average {load:.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eden.bench", description=__doc__)
+    parser.add_argument("bench", nargs="?", default="all", choices=[*BENCHES, "all"])
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (tests, smoke runs)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (median)")
+    modules = {name: importlib.import_module(path) for name, path in BENCHES.items()}
+    for module in modules.values():
+        module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    print(machine())
+    checks: list[Check] = []
+    for name, module in modules.items():
+        if args.bench in (name, "all"):
+            print(f"\n## {name}\n")
+            checks += module.run(args)
+    if checks:
+        print("\n## targets\n")
+        print_checks(checks)
+        short = sum(not c.passed for c in checks)
+        print(f"\n{len(checks) - short}/{len(checks)} targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

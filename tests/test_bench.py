@@ -1,0 +1,33 @@
+"""The benchmark CLI runs in its quick form and prints its tables and target lines (no timing assertions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from eden.bench.__main__ import main
+from eden.bench.checks import Check
+
+
+def test_check_flags_both_sides_of_a_target() -> None:
+    assert Check("speed", 1001.0, 1000.0, at_most=False).passed
+    assert not Check("speed", 999.0, 1000.0, at_most=False).passed
+    assert Check("time", 1.5, 1.5, at_most=True).flag == "pass"
+    assert Check("time", 1.6, 1.5, at_most=True).flag == "SHORT"
+
+
+def test_injection_bench_quick_prints_every_model_and_ber(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["injection", "--quick", "--words", "200000", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    for model in ("uniform", "bitline", "wordline", "data_dependent"):
+        for ber in ("1e-06", "0.0001", "0.001", "0.01"):
+            assert f"| {model} | {ber} |" in out
+    assert "baseline (a) dense Bernoulli mask" in out and "baseline (b) one memory pass" in out
+    assert "injection data_dependent vs uniform at BER 0.001" in out
+    assert "targets met" in out
+
+
+def test_pipeline_bench_quick_prints_its_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pipeline", "--quick", "--batches", "1", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "fine characterization evaluations vs full grid" in out
+    assert "evaluation with errors at BER 0.001 vs clean" in out or "needs eden.injection.network" in out
