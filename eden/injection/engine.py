@@ -245,19 +245,53 @@ class WeakCellMap:
     def _sparse_class_reads(
         self, c: _SparseClass, data: torch.Tensor, read_seed: int, reads: int, stride_bits: int
     ) -> torch.Tensor:
+        return self._sparse_class_picks(c, data, read_seed, reads, stride_bits)[0]
+
+    def _sparse_class_picks(
+        self, c: _SparseClass, data: torch.Tensor, read_seed: int, reads: int, stride_bits: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(failing bits of all slots, their read index or None when ``reads == 1``) of one cell class."""
         fmax = max(c.f_one, c.f_zero)
         gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
         picked = _bernoulli_indices(c.bits.numel() * reads, fmax, gen, self.device, fixed_schedule=self.monotone)
+        read: torch.Tensor | None = None
         if reads == 1:
             bits = c.bits.index_select(0, picked)
         else:
-            bits = c.bits.index_select(0, picked // reads).add_((picked % reads).mul_(stride_bits))
+            read = picked % reads
+            bits = c.bits.index_select(0, picked // reads)
+            if stride_bits:
+                bits = bits.add_(read * stride_bits)
         if c.f_one != c.f_zero and bits.numel():
             stored = (data.index_select(0, bits >> 3) >> (bits & 7).to(torch.uint8)) & 1
             keep_p = torch.where(stored.bool(), c.f_one / fmax, c.f_zero / fmax)
-            u = hash_uniform(picked, mix_seed(read_seed, c.index, _THIN_TAG))
-            bits = bits[u < keep_p]
-        return bits
+            keep = hash_uniform(picked, mix_seed(read_seed, c.index, _THIN_TAG)) < keep_p
+            bits = bits[keep]
+            read = read[keep] if read is not None else None
+        return bits, read
+
+    def sample_reads(
+        self, data: torch.Tensor, reads: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(read index, storage bit) of every failure of ``reads`` future reads of unchanging ``data``.
+
+        Lets a caller whose stored words do not change between reads (weights in evaluation) draw many reads
+        in one vectorized call and apply them one at a time. Sparse path only: ``None`` on the dense path.
+        """
+        if self.dense is not None:
+            return None
+        empty = torch.empty(0, dtype=torch.int64, device=self.device)
+        if not self.sparse:
+            return empty, empty
+        read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        bits_parts, read_parts = [], []
+        for c in self.sparse:
+            bits, read = self._sparse_class_picks(c, data, read_seed, reads, 0)
+            bits_parts.append(bits)
+            read_parts.append(read if read is not None else torch.zeros_like(bits))
+        if len(bits_parts) == 1:
+            return read_parts[0], bits_parts[0]
+        return torch.cat(read_parts), torch.cat(bits_parts)
 
     def _dense_reads(self, data: torch.Tensor, read_seed: int, reads: int) -> Flips:
         assert self.dense is not None

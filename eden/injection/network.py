@@ -34,13 +34,17 @@ from eden.dram.geometry import Geometry
 from eden.errors import ConfigError
 from eden.formats import Encoded, Format, get_format
 from eden.injection.correction import check_correction, correct_, grid_bounds
-from eden.injection.engine import WeakCellMap
+from eden.injection.engine import Flips, WeakCellMap
 from eden.injection.error_model import ErrorModel
 from eden.injection.map_cache import MapCache, shared_map_cache
-from eden.injection.storage import decode_batch, decode_words, encode_batch, words_of_bytes
+from eden.injection.storage import StoredBatch, decode_batch, decode_raw, encode_batch, raw_words, words_of_bytes
 from eden.layout import Layout
 
 PATHS = ("auto", "sparse", "dense")
+#: Eval-mode weight reads drawn ahead in one call: at most this many reads, about this many flips per draw
+#: (amortizes the per-call overhead of small layers; bounds memory for large ones).
+DRAW_AHEAD_READS = 64
+DRAW_AHEAD_FLIPS = 1 << 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +159,25 @@ class _WeightCache:
     values: torch.Tensor  # decoded (and corrected when faulty) clean values, flat
     buf: torch.Tensor | None = None  # what the layer reads: ``values`` with the last read's flipped words
     dirty: torch.Tensor | None = None
+    bounds: tuple[torch.Tensor, torch.Tensor] | None = None  # correction bounds on this tensor's grid
+    queue: _ReadQueue | None = None  # reads drawn ahead (sparse path)
+
+
+@dataclass
+class _ReadQueue:
+    """Reads of unchanging weights drawn ahead in one vectorized call: read r changes ``words[o_r:o_r+1]``."""
+
+    words: torch.Tensor
+    values: torch.Tensor
+    offsets: list[int]
+    next: int = 0
+
+    def pop(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.next >= len(self.offsets) - 1:
+            return None
+        a, b = self.offsets[self.next], self.offsets[self.next + 1]
+        self.next += 1
+        return self.words[a:b], self.values[a:b]
 
 
 class NetworkInjector:
@@ -189,9 +212,11 @@ class NetworkInjector:
         self._layers = {name: layers[name] for name in self._by_layer}
         self._maps = map_cache if map_cache is not None else shared_map_cache()
         self._weights: dict[str, _WeightCache] = {}
+        self._slot_maps: dict[tuple[str, int, torch.device], WeakCellMap] = {}
         self._handles: list[Any] = []
         self._swapped: dict[str, nn.Parameter] = {}
         self.assignment: dict[str, DataTypeFaults] = {}
+        self._faulty: dict[str, DataTypeFaults] = {}
         self.layouts: dict[str, Layout] = {}
         self.set_assignment(assignment)
 
@@ -211,12 +236,14 @@ class NetworkInjector:
                 raise ConfigError("ranges", missing[0], "a recorded [lo, hi] for every data type with errors")
         layouts = place(self.data_types, assignment, self.fmt)
         self.assignment, self.layouts = dict(assignment), layouts
+        self._faulty = {k: f for k, f in assignment.items() if f.ber > 0}
+        self._slot_maps.clear()
         for cache in self._weights.values():  # the corrected clean values depend on faulty / reliable
             cache.token = ()
 
     def faults(self, key: str) -> DataTypeFaults | None:
-        f = self.assignment.get(key)
-        return f if f is not None and f.ber > 0 else None
+        """The faults of data type ``key``, or None when it lives in reliable memory (BER 0 or unassigned)."""
+        return self._faulty.get(key)
 
     # --- hooks --------------------------------------------------------------------------------------
     def attach(self) -> NetworkInjector:
@@ -298,9 +325,11 @@ class NetworkInjector:
             with torch.inference_mode(False):
                 enc = self.fmt.encode(param.detach())
                 values = _own(self.fmt.decode(enc, param.dtype).reshape(-1), enc.data)
+                cache = _WeightCache(token, enc, values)
                 if faults is not None:
-                    self._correct(dt, values, enc.scale, param.dtype)
-                cache = _WeightCache(token, enc, values, values.clone() if faults is not None else None)
+                    cache.bounds = self._bounds(dt, enc.scale, param.dtype, param.device)
+                    self._correct(dt, values, enc.scale, param.dtype, cache.bounds)
+                    cache.buf = values.clone()
             self._weights[dt.key] = cache
         if faults is None or cache.buf is None:
             return cache.values.view(param.shape)
@@ -308,20 +337,50 @@ class NetworkInjector:
             cache.buf.index_copy_(0, cache.dirty, cache.values.index_select(0, cache.dirty))
             cache.dirty = None
         enc = cache.enc
-        flips = self._map(dt, faults, enc.n_bits, param.device).corrupt_(enc.data, self.generator)
-        if flips.mask is not None:  # dense read: decode everything
+        wcm = self._map(dt, faults, enc.n_bits, param.device)
+        read = cache.queue.pop() if cache.queue is not None else None
+        if read is None and wcm.path == "sparse":
+            with torch.inference_mode(False):
+                cache.queue = self._draw_ahead(dt, cache, wcm, param.dtype)
+            read = cache.queue.pop()
+        if read is None:  # dense path: one read, decoded whole
+            flips = wcm.corrupt_(enc.data, self.generator)
             values = _own(self.fmt.decode(enc, param.dtype), enc.data)
             flips.restore_(enc.data)
-            return self._correct(dt, values, enc.scale, param.dtype)
-        if flips.byte is None or not flips.byte.numel():
-            return cache.buf.view(param.shape)
-        words = words_of_bytes(self.fmt, flips.byte, enc.numel)
-        read = decode_words(self.fmt, enc.data, enc.scale, words, param.dtype)
-        flips.restore_(enc.data)
-        self._correct(dt, read, enc.scale, param.dtype)
-        cache.buf.index_copy_(0, words, read)
-        cache.dirty = words
+            return self._correct(dt, values, enc.scale, param.dtype, cache.bounds)
+        words, read_values = read
+        if words.numel():
+            cache.buf.index_copy_(0, words, read_values)
+            cache.dirty = words
         return cache.buf.view(param.shape)
+
+    def _draw_ahead(self, dt: DataType, cache: _WeightCache, wcm: WeakCellMap, dtype: torch.dtype) -> _ReadQueue:
+        """Draw the failures of the next reads at once and decode the words they change (weights don't change).
+
+        The number of reads drawn keeps the flips of one draw near ``DRAW_AHEAD_FLIPS``.
+        """
+        enc = cache.enc
+        per_read = max(1.0, wcm.expected_ber * enc.n_bits)
+        reads = int(max(1, min(DRAW_AHEAD_READS, DRAW_AHEAD_FLIPS // per_read)))
+        drawn = wcm.sample_reads(enc.data, reads, self.generator)
+        assert drawn is not None
+        read, bit = drawn
+        bits = self.fmt.bits
+        stored_words = enc.n_bits // bits  # int4: one padding nibble past ``numel`` when it is odd
+        key = read * stored_words + torch.div(bit, bits, rounding_mode="floor")
+        uniq, inverse = torch.unique(key, return_inverse=True)  # sorted: by read, then word
+        mask = torch.zeros(uniq.numel(), dtype=torch.int64, device=uniq.device)
+        mask.index_add_(0, inverse, torch.bitwise_left_shift(torch.ones_like(bit), bit % bits))  # distinct: + is |
+        u_read = torch.div(uniq, stored_words, rounding_mode="floor")
+        words = uniq - u_read * stored_words
+        if stored_words > enc.numel:
+            real = words < enc.numel
+            words, mask, u_read = words[real], mask[real], u_read[real]
+        values = decode_raw(self.fmt, raw_words(self.fmt, enc.data, words) ^ mask, enc.scale, dtype)
+        self._correct(dt, values, enc.scale, dtype, cache.bounds)
+        counts = torch.bincount(u_read, minlength=reads)
+        offsets = [0, *torch.cumsum(counts, 0).tolist()]
+        return _ReadQueue(words, values, offsets)
 
     # --- IFMs ---------------------------------------------------------------------------------------
     def _read_ifm(self, dt: DataType, x: torch.Tensor) -> torch.Tensor:
@@ -330,17 +389,53 @@ class NetworkInjector:
             return x
         rows = x.detach().reshape(1 if x.dim() <= 1 else x.shape[0], -1)
         batch = encode_batch(self.fmt, rows)
+        flips = None
         if faults is not None:
             wcm = self._map(dt, faults, storage_bits(self.fmt, batch.numel), x.device)
-            wcm.corrupt_reads_(batch.data, batch.reads, self.generator)
+            flips = wcm.corrupt_reads_(batch.data, batch.reads, self.generator)
         values = decode_batch(self.fmt, batch, x.dtype)
-        if faults is not None:
-            self._correct(dt, values, batch.scale, x.dtype)
+        if flips is not None and self.correction != "off":
+            self._correct_ifm(dt, rows, values, batch, flips)
         values = values.view(x.shape)
         return _StraightThrough.apply(x, values) if torch.is_grad_enabled() and x.requires_grad else values
 
+    def _correct_ifm(
+        self, dt: DataType, rows: torch.Tensor, values: torch.Tensor, batch: StoredBatch, flips: Flips
+    ) -> None:
+        """Correct a read batch; when every clean value is plausible only the words the read changed can be
+        implausible, so only those are checked (cost ∝ flips instead of a pass over the batch)."""
+        assert self.ranges is not None
+        lo, hi = self.ranges[dt.key]
+        bounds = grid_bounds(self.fmt, lo, hi, batch.scale, values.dtype, values.device)
+        clean_lo, clean_hi = torch.stack([rows.min(), rows.max()]).tolist() if rows.numel() else (lo, hi)
+        if flips.mask is not None or not lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test too)
+            correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
+            return
+        if flips.byte is None or not flips.byte.numel():
+            return
+        slot_words = batch.slot_bytes * 8 // self.fmt.bits
+        word = words_of_bytes(self.fmt, flips.byte, batch.reads * slot_words)
+        row = torch.div(word, slot_words, rounding_mode="floor")
+        col = word - row * slot_words
+        if slot_words > batch.numel:  # int4 padding nibble
+            real = col < batch.numel
+            row, col = row[real], col[real]
+        flat = values.view(-1)
+        pos = row * batch.numel + col
+        lo_t, hi_t = (b.expand(batch.reads, 1).reshape(-1).index_select(0, row) for b in bounds)
+        flat.index_copy_(
+            0, pos, correct_(flat.index_select(0, pos), self.correction, lo_t, hi_t, may_be_nan=self.fmt.is_float)
+        )
+
     # --- shared -------------------------------------------------------------------------------------
     def _map(self, dt: DataType, faults: DataTypeFaults, n_bits: int, device: torch.device) -> WeakCellMap:
+        slot = (dt.key, n_bits, device)
+        wcm = self._slot_maps.get(slot)
+        if wcm is None:
+            wcm = self._slot_maps[slot] = self._shared_map(dt, faults, n_bits, device)
+        return wcm
+
+    def _shared_map(self, dt: DataType, faults: DataTypeFaults, n_bits: int, device: torch.device) -> WeakCellMap:
         layout = self.layouts[dt.key]
         word_bits = self.fmt.bits
         key = (faults.key, layout, n_bits, word_bits, str(device))
@@ -349,14 +444,26 @@ class NetworkInjector:
             lambda: WeakCellMap(faults.error_model, layout, n_bits, word_bits, device=device, path=faults.path),
         )
 
+    def _bounds(
+        self, dt: DataType, scale: torch.Tensor | float | None, dtype: torch.dtype, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.correction == "off":
+            return None
+        assert self.ranges is not None
+        lo, hi = self.ranges[dt.key]
+        return grid_bounds(self.fmt, lo, hi, scale, dtype, device)
+
     def _correct(
-        self, dt: DataType, values: torch.Tensor, scale: torch.Tensor | float | None, dtype: torch.dtype
+        self,
+        dt: DataType,
+        values: torch.Tensor,
+        scale: torch.Tensor | float | None,
+        dtype: torch.dtype,
+        bounds: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         if self.correction == "off":
             return values
-        assert self.ranges is not None
-        lo, hi = self.ranges[dt.key]
-        lo_t, hi_t = grid_bounds(self.fmt, lo, hi, scale, dtype, values.device)
+        lo_t, hi_t = bounds if bounds is not None else self._bounds(dt, scale, dtype, values.device)  # type: ignore[misc]
         return correct_(values, self.correction, lo_t, hi_t, may_be_nan=self.fmt.is_float)
 
     def weak_cell_maps(self) -> Iterator[tuple[str, WeakCellMap]]:

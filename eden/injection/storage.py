@@ -49,8 +49,7 @@ def encode_batch(fmt: Format, x: torch.Tensor) -> StoredBatch:
         data = words.contiguous().view(torch.uint8).reshape(-1)
         return StoredBatch(data, reads, numel, data.numel() // max(reads, 1), None)
     qmax = 2 ** (fmt.bits - 1) - 1
-    low, high = torch.aminmax(x.detach(), dim=1, keepdim=True)  # one pass instead of abs + amax
-    amax = torch.maximum(low.neg(), high).double()
+    amax = x.detach().abs().amax(dim=1, keepdim=True).double()  # (aminmax along a dim is ~10x slower on CPU)
     scale = torch.where((amax > 0) & (amax == amax), amax / qmax, torch.ones_like(amax)).float()
     codes = (x.detach().float() / scale).round_().clamp_(-qmax - 1, qmax).to(_INT[fmt.name])
     if fmt.name == "int4":
@@ -97,3 +96,23 @@ def decode_words(
     else:
         codes = data.view(_INT[fmt.name]).index_select(0, words)
     return codes.to(dtype) * scale
+
+
+_VIEW = {8: torch.uint8, 16: torch.int16, 32: torch.int32}
+
+
+def raw_words(fmt: Format, data: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
+    """The stored bit patterns of ``words`` as non-negative int64 (bit k of the word = bit k of the value)."""
+    if fmt.bits == 4:
+        return ((data.index_select(0, words >> 1) >> ((words & 1) * 4).to(torch.uint8)) & 0xF).to(torch.int64)
+    raw = data.view(_VIEW[fmt.bits]).index_select(0, words).to(torch.int64)
+    return raw & ((1 << fmt.bits) - 1)
+
+
+def decode_raw(fmt: Format, raw: torch.Tensor, scale: float | None, dtype: torch.dtype) -> torch.Tensor:
+    """Values of bit patterns ``raw`` (non-negative int64 of ``fmt.bits`` bits), as ``Format.decode`` gives them."""
+    signed = raw - ((raw >> (fmt.bits - 1)) & 1) * (1 << fmt.bits)  # two's complement sign extension
+    if fmt.is_float:
+        return signed.to(_VIEW[fmt.bits] if fmt.bits == 32 else torch.int16).view(_FLOAT[fmt.name]).to(dtype)
+    assert scale is not None
+    return signed.to(dtype) * scale
