@@ -44,6 +44,13 @@ def model_data_types(model: nn.Module, example_input: torch.Tensor) -> list[Data
     """The model's data types in forward order, found by running ``example_input`` (batch of 1) once."""
     import torch
 
+    from torch.nn.modules.lazy import LazyModuleMixin
+
+    if any(isinstance(m, LazyModuleMixin) for m in model.modules()):
+        with torch.no_grad():  # materialize lazy layers: their class (and so injectability) changes on first use
+            was_training = model.training
+            model.eval()(example_input[:1])
+            model.train(was_training)
     layers = dict(injectable_layers(model))
     seen: list[DataType] = []
     hooks = []
