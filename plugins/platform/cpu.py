@@ -43,9 +43,7 @@ class Cpu(CachedProcessor):
         for cache in ("l1_kb", "l2_kb_per_core", "l3_kb_per_core"):
             field_int(params, cache)
         channels = field_int(params, "channels")
-        bandwidth = (
-            channels * field_number(params, "data_rate_mts", low=1) * 1e6 * field_int(params, "bus_bits") / 8
-        )
+        bandwidth = channels * field_number(params, "data_rate_mts", low=1) * 1e6 * field_int(params, "bus_bits") / 8
         return cls(
             name=str(params["name"]),
             dram=params["dram"],

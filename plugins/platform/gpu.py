@@ -38,16 +38,12 @@ class Gpu(CachedProcessor):
         cls.check_fields(params, cls.FIELDS)
         clock = field_number(params, "clock_ghz", low=1e-3) * 1e9
         channels = field_int(params, "channels")
-        bandwidth = (
-            channels * field_number(params, "data_rate_mts", low=1) * 1e6 * field_int(params, "bus_bits") / 8
-        )
+        bandwidth = channels * field_number(params, "data_rate_mts", low=1) * 1e6 * field_int(params, "bus_bits") / 8
         return cls(
             name=str(params["name"]),
             dram=params["dram"],
             on_chip_bytes=field_int(params, "l2_kb") * 1024,
-            peak_macs_per_s=field_int(params, "sms")
-            * clock
-            * field_number(params, "macs_per_cycle_per_sm", low=1),
+            peak_macs_per_s=field_int(params, "sms") * clock * field_number(params, "macs_per_cycle_per_sm", low=1),
             compute_efficiency=field_number(params, "compute_efficiency", low=1e-3, high=1),
             bandwidth_bytes_per_s=bandwidth,
             bandwidth_efficiency=field_number(params, "bandwidth_efficiency", low=1e-3, high=1),
