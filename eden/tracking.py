@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,23 +34,86 @@ def git_commit() -> str:
         return "unknown"
 
 
-def ensure_experiment(uri: str, name: str) -> str:
-    """Experiment id of ``name`` in the store at ``uri``, creating it if absent (safe under races)."""
+def ensure_experiment(uri: str, name: str, *, attempts: int = 8) -> str:
+    """Experiment id of ``name`` in the store at ``uri``, creating it if absent (safe under races).
+
+    Two sweep workers may both see no experiment and both create it: the loser's create fails ("already
+    exists", or "database is locked" on SQLite), so it backs off briefly and reads the winner's experiment.
+    """
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    for _ in range(5):
-        exp = client.get_experiment_by_name(name)
-        if exp is not None:
-            if exp.lifecycle_stage == "deleted":
-                client.restore_experiment(exp.experiment_id)
-            return str(exp.experiment_id)
+    last: Exception | None = None
+    for attempt in range(attempts):
         try:
+            exp = client.get_experiment_by_name(name)
+            if exp is not None:
+                if exp.lifecycle_stage == "deleted":
+                    client.restore_experiment(exp.experiment_id)
+                return str(exp.experiment_id)
             return str(client.create_experiment(name))
-        except MlflowException:
-            continue  # another worker created it between our get and create: read it again
-    raise RuntimeError(f"tracking.experiment={name!r}: could not create or read it at {uri}")
+        except MlflowException as exc:  # lost the race, or the store was busy: read it again
+            last = exc
+            time.sleep(min(2.0, 0.05 * 2**attempt))
+    raise RuntimeError(f"tracking.experiment={name!r}: could not create or read it at {uri}: {last}")
+
+
+def hydra_job_info() -> dict[str, Any]:
+    """The running Hydra job's number, sweep parameters and task overrides (empty outside Hydra)."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+    except ImportError:  # pragma: no cover - hydra is a hard dependency
+        return {}
+    if not HydraConfig.initialized():
+        return {}
+    from omegaconf import OmegaConf
+
+    hc: Any = HydraConfig.get()
+    params = OmegaConf.select(hc, "sweeper.params", default=None) or {}
+    num = OmegaConf.select(hc, "job.num", default=None)
+    multirun = str(OmegaConf.select(hc, "mode", default="")).endswith("MULTIRUN")
+    return {
+        "num": int(num) if multirun and num is not None else None,
+        "overrides": [str(o) for o in hc.overrides.task],
+        "swept": {str(k) for k in params},
+    }
+
+
+#: Overrides that say where things are stored, not what was run: never tags.
+_NOT_TAGS = ("paths.", "tracking.", "hydra.")
+
+
+def override_tags(overrides: list[str], known: Mapping[str, str]) -> dict[str, str]:
+    """Value overrides (``model.name=vgg16``, ``trainer.max_epochs=1``) as tags, beside the group choices.
+
+    Group choices are tagged already; storage locations are skipped (they differ per machine, not per result).
+    """
+    tags: dict[str, str] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.lstrip("+~")
+        if not sep or key in known or key.startswith(_NOT_TAGS) or "/" in key:
+            continue
+        tags[key] = value[:5000]
+    return tags
+
+
+def run_tags_and_name(
+    tags: Mapping[str, str], run_name: str | None, info: Mapping[str, Any]
+) -> tuple[dict[str, str], str | None]:
+    """Tags and a readable run name for a run started inside a Hydra job (``platforms#3 error_model=…``)."""
+    out = {**override_tags(list(info.get("overrides", [])), tags), **tags}
+    num = info.get("num")
+    if num is not None:
+        out.setdefault("hydra.job_num", str(num))
+    if info.get("overrides"):
+        out.setdefault("hydra.overrides", " ".join(info["overrides"])[:5000])
+    if run_name is None and num is not None:
+        swept = info.get("swept", set())
+        picked = [o for o in info.get("overrides", []) if o.partition("=")[0].lstrip("+~") in swept]
+        run_name = " ".join([f"{tags.get('sweep', 'job')}#{num}", *picked])[:250]
+    return out, run_name
 
 
 class Tracker:
@@ -75,7 +139,8 @@ class Tracker:
         if not self.enabled:
             return None
         self.experiment_id = ensure_experiment(self.uri, self.experiment)
-        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags))
+        all_tags, run_name = run_tags_and_name(tags, run_name, hydra_job_info())
+        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=all_tags)
         self.parent_id = run.info.run_id
         return self.parent_id
 
@@ -106,9 +171,12 @@ class Tracker:
     ) -> None:
         if not self.enabled:
             return
-        target = run_id or self.parent_id
-        for key, value in metrics.items():
-            self.client.log_metric(target, key, float(value), step=step or 0)
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(key, float(value), now, step or 0) for key, value in metrics.items()]
+        for i in range(0, len(batch), 1000):  # one write per 1000 metrics (MLflow's batch limit), not one each
+            self.client.log_batch(run_id or self.parent_id, metrics=batch[i : i + 1000])
 
     def log_params(self, params: Mapping[str, Any], *, run_id: str | None = None) -> None:
         if not self.enabled:
@@ -153,6 +221,12 @@ except ImportError:  # pragma: no cover - hydra is a hard dependency; keep the m
 
 
 class EnsureExperimentCallback(_HydraCallback):
+    """Create the MLflow experiment (and the store's schema) in the launching process, once, before any job.
+
+    Without it, N workers starting on a fresh store race to create the SQLite tables and the experiment.
+    Listed under ``hydra.callbacks`` in every sweep file.
+    """
+
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
         if config.tracking.enabled:
-            ensure_experiment(config.tracking.uri, config.tracking.experiment)
+            ensure_experiment(str(config.tracking.uri), str(config.tracking.experiment))
