@@ -1,0 +1,93 @@
+"""The runs a report reads from MLflow: one row per pipeline (parent) run, with its tags, metrics and curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Tags that describe *what* was run (Hydra choices and swept values); the report's tables key on them.
+CHOICES = ("model", "model.name", "data", "error_model", "format", "retrain", "mapping", "dram", "platform", "seed")
+#: Headline metrics, in pipeline order (names from DESIGN.md "Tracking").
+HEADLINE = (
+    "baseline_acc",
+    "tolerable_ber_coarse_unboosted",
+    "boosted_acc",
+    "tolerable_ber_coarse",
+    "final_acc",
+    "dram_energy_reduction",
+    "speedup",
+)
+
+
+@dataclass
+class RunRow:
+    run_id: str
+    tags: dict[str, str]
+    metrics: dict[str, float]
+    curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # name → sorted (BER, accuracy)
+
+    def label(self, keys: Sequence[str]) -> str:
+        return " ".join(self.tags.get(k, "?") for k in keys) or self.run_id[:8]
+
+
+def load_runs(uri: str, experiment: str, sweep: str | None) -> list[RunRow]:
+    """Finished parent runs of ``experiment`` (only ``sweep``'s when given), oldest first; reports are skipped."""
+    from mlflow.tracking import MlflowClient
+
+    from eden.errors import ConfigError
+
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        names = [e.name for e in client.search_experiments()]
+        raise ConfigError("--experiment", experiment, names or "(no experiments in this store)")
+    query = "attributes.status = 'FINISHED'"
+    if sweep:
+        query += f" and tags.sweep = '{sweep}'"
+    runs = _search_all(client, exp.experiment_id, query)
+    rows = []
+    for run in sorted(runs, key=lambda r: r.info.start_time or 0):
+        tags = dict(run.data.tags)
+        if "mlflow.parentRunId" in tags or tags.get("report"):
+            continue
+        rows.append(RunRow(run.info.run_id, tags, dict(run.data.metrics), _curves(client, run)))
+    if sweep and not rows:
+        raise ConfigError("--sweep", sweep, f"a sweep with finished runs in experiment {experiment!r}")
+    return rows
+
+
+def _search_all(client: Any, experiment_id: str, query: str) -> list[Any]:
+    runs: list[Any] = []
+    token = None
+    while True:
+        page = client.search_runs([experiment_id], filter_string=query, max_results=1000, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _curves(client: Any, run: Any) -> dict[str, list[tuple[float, float]]]:
+    """Accuracy-vs-BER curves logged as ``curve.<name>.ber`` / ``curve.<name>.acc`` at matching steps."""
+    names = {k[len("curve.") : -len(".ber")] for k in run.data.metrics if k.startswith("curve.") and k.endswith(".ber")}
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for name in sorted(names):
+        bers = client.get_metric_history(run.info.run_id, f"curve.{name}.ber")
+        accs = {m.step: m.value for m in client.get_metric_history(run.info.run_id, f"curve.{name}.acc")}
+        curves[name] = sorted((b.value, accs[b.step]) for b in bers if b.step in accs)
+    return curves
+
+
+def varying(rows: Sequence[RunRow], keys: Sequence[str] = CHOICES) -> list[str]:
+    """The choice tags that differ between runs: what the sweep swept (row and column keys of the tables)."""
+    return [k for k in keys if len({r.tags.get(k) for r in rows}) > 1]
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points (energy saved, accuracy) no other point beats on both (more of both is better), by energy."""
+    front: list[tuple[float, float]] = []
+    for e, a in sorted(points, key=lambda p: (-p[0], -p[1])):
+        if not front or a > front[-1][1]:
+            front.append((e, a))
+    return sorted(front)
