@@ -314,8 +314,15 @@ class NetworkInjector:
         if faults is not None:
             self._map(dt, faults, enc.n_bits, w.device).corrupt_(enc.data, self.generator)
         values = self.fmt.decode(enc, w.dtype)
-        if faults is not None:
-            self._correct(dt, values, enc.scale, w.dtype)
+        if faults is not None and self.correction != "off":
+            # Retraining moves the weights: the plausible range is the recorded one widened to the clean tensor
+            # written at this step (known at write time), so correction never zeroes a clean weight. Otherwise
+            # training would see weights that inference (with ranges re-recorded after retraining) does not.
+            assert self.ranges is not None
+            lo, hi = self.ranges[dt.key]
+            lo, hi = min(lo, float(w.min())), max(hi, float(w.max()))
+            bounds = grid_bounds(self.fmt, lo, hi, enc.scale, w.dtype, w.device)
+            self._correct(dt, values, enc.scale, w.dtype, bounds)
         return values
 
     def _cached_weight_read(self, dt: DataType, param: torch.Tensor, faults: DataTypeFaults | None) -> torch.Tensor:
@@ -395,19 +402,32 @@ class NetworkInjector:
             flips = wcm.corrupt_reads_(batch.data, batch.reads, self.generator)
         values = decode_batch(self.fmt, batch, x.dtype)
         if flips is not None and self.correction != "off":
-            self._correct_ifm(dt, rows, values, batch, flips)
+            self._correct_ifm(dt, rows, values, batch, flips, widen=torch.is_grad_enabled())
         values = values.view(x.shape)
         return _StraightThrough.apply(x, values) if torch.is_grad_enabled() and x.requires_grad else values
 
     def _correct_ifm(
-        self, dt: DataType, rows: torch.Tensor, values: torch.Tensor, batch: StoredBatch, flips: Flips
+        self,
+        dt: DataType,
+        rows: torch.Tensor,
+        values: torch.Tensor,
+        batch: StoredBatch,
+        flips: Flips,
+        *,
+        widen: bool = False,
     ) -> None:
         """Correct a read batch; when every clean value is plausible only the words the read changed can be
-        implausible, so only those are checked (cost ∝ flips instead of a pass over the batch)."""
+        implausible, so only those are checked (cost ∝ flips instead of a pass over the batch).
+
+        ``widen`` (retraining): the range also covers this batch's clean values, as the network's activations
+        drift while it learns; the ranges are re-recorded after retraining (see ``_fresh_weight_read``).
+        """
         assert self.ranges is not None
         lo, hi = self.ranges[dt.key]
-        bounds = grid_bounds(self.fmt, lo, hi, batch.scale, values.dtype, values.device)
         clean_lo, clean_hi = torch.stack([rows.min(), rows.max()]).tolist() if rows.numel() else (lo, hi)
+        if widen and clean_lo == clean_lo and clean_hi == clean_hi:
+            lo, hi = min(lo, clean_lo), max(hi, clean_hi)
+        bounds = grid_bounds(self.fmt, lo, hi, batch.scale, values.dtype, values.device)
         if flips.mask is not None or not lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test too)
             correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
             return
