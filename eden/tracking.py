@@ -52,11 +52,27 @@ def ensure_experiment(uri: str, name: str, *, attempts: int = 8) -> str:
                 if exp.lifecycle_stage == "deleted":
                     client.restore_experiment(exp.experiment_id)
                 return str(exp.experiment_id)
-            return str(client.create_experiment(name))
+            return str(client.create_experiment(name, artifact_location=artifact_location(uri, name)))
         except MlflowException as exc:  # lost the race, or the store was busy: read it again
             last = exc
             time.sleep(min(2.0, 0.05 * 2**attempt))
     raise RuntimeError(f"tracking.experiment={name!r}: could not create or read it at {uri}: {last}")
+
+
+def artifact_location(uri: str, experiment: str) -> str | None:
+    """Artifacts of a SQLite store's experiment beside the database (``<db dir>/mlartifacts/<experiment>``).
+
+    MLflow's default for a client-side SQLite store is ``./mlruns/<id>`` under the *current* directory: runs
+    started from different folders would scatter their artifacts, and two stores' experiment 1 would share a
+    folder. A server URI (``http://…``) keeps the server's own ``--default-artifact-root``.
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    db = Path(uri.removeprefix("sqlite:///"))
+    if not db.is_absolute():  # sqlite:///rel.db is relative, sqlite:////abs.db absolute (SQLAlchemy's rule)
+        db = Path.cwd() / db
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in experiment)
+    return (db.parent / "mlartifacts" / safe).as_uri()
 
 
 def hydra_job_info() -> dict[str, Any]:
@@ -166,9 +182,7 @@ class Tracker:
             raise
         self.client.set_terminated(run.info.run_id, status="FINISHED")
 
-    def log_metrics(
-        self, metrics: Mapping[str, float], *, step: int | None = None, run_id: str | None = None
-    ) -> None:
+    def log_metrics(self, metrics: Mapping[str, float], *, step: int | None = None, run_id: str | None = None) -> None:
         if not self.enabled:
             return
         from mlflow.entities import Metric
@@ -190,9 +204,7 @@ class Tracker:
         for key, value in tags.items():
             self.client.set_tag(run_id or self.parent_id, key, value)
 
-    def log_artifact(
-        self, path: str | Path, *, artifact_path: str | None = None, run_id: str | None = None
-    ) -> None:
+    def log_artifact(self, path: str | Path, *, artifact_path: str | None = None, run_id: str | None = None) -> None:
         if not self.enabled:
             return
         self.client.log_artifact(run_id or self.parent_id, str(path), artifact_path=artifact_path)

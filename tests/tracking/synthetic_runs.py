@@ -9,6 +9,8 @@ from pathlib import Path
 from mlflow.entities import Metric, RunTag
 from mlflow.tracking import MlflowClient
 
+from eden.tracking import ensure_experiment
+
 EXPERIMENT = "eden"
 ERROR_MODELS = ("uniform", "bitline", "wordline", "data_dependent")
 PLATFORMS = ("cpu", "gpu", "eyeriss", "tpu")
@@ -30,7 +32,10 @@ def accuracy(ber: float, tolerance: float) -> float:
 
 def log_run(client: MlflowClient, exp_id: str, tags: dict[str, str], metrics: dict[str, float],
             curves: dict[str, float] | None = None) -> str:  # fmt: skip
-    run = client.create_run(exp_id, tags=tags)
+    sweep = tags["sweep"]
+    done = client.search_runs([exp_id], f"tags.sweep = '{sweep}'")
+    name = f"{sweep}#{len(done)}"
+    run = client.create_run(exp_id, run_name=name, tags=tags)
     now = int(time.time() * 1000)
     batch = [Metric(k, v, now, 0) for k, v in metrics.items()]
     for name, tol in (curves or {}).items():
@@ -47,8 +52,7 @@ def log_run(client: MlflowClient, exp_id: str, tags: dict[str, str], metrics: di
 def fill_platforms(uri: str) -> list[str]:
     """The ``platforms`` sweep: 4 error models × 4 platforms, full pipeline metrics; returns the run ids."""
     client = MlflowClient(tracking_uri=uri)
-    exp_id = client.get_experiment_by_name(EXPERIMENT) or client.create_experiment(EXPERIMENT)
-    exp_id = exp_id if isinstance(exp_id, str) else exp_id.experiment_id
+    exp_id = ensure_experiment(uri, EXPERIMENT)
     ids = []
     for i, em in enumerate(ERROR_MODELS):
         tol = TOLERANCE[em]
@@ -75,8 +79,7 @@ def fill_platforms(uri: str) -> list[str]:
 def fill_error_models(uri: str) -> list[str]:
     """The ``error_models`` sweep: 4 error models × 4 formats, stage=boost (curves and coarse BER only)."""
     client = MlflowClient(tracking_uri=uri)
-    exp = client.get_experiment_by_name(EXPERIMENT)
-    exp_id = exp.experiment_id if exp else client.create_experiment(EXPERIMENT)
+    exp_id = ensure_experiment(uri, EXPERIMENT)
     ids = []
     for em in ERROR_MODELS:
         for fmt in FORMATS:

@@ -8,7 +8,14 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from eden.tracking import EnsureExperimentCallback, Tracker, ensure_experiment, override_tags, run_tags_and_name
+from eden.tracking import (
+    EnsureExperimentCallback,
+    Tracker,
+    artifact_location,
+    ensure_experiment,
+    override_tags,
+    run_tags_and_name,
+)
 
 
 def fresh(tmp_path: Path) -> str:
@@ -88,3 +95,13 @@ def test_disabled_tracker_touches_no_store(tmp_path: Path) -> None:
     tracker.log_metrics({"a": 1.0})
     tracker.finish()
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_artifacts_land_beside_the_sqlite_store_not_in_the_current_directory(store: str, tmp_path: Path) -> None:
+    tracker = Tracker(enabled=True, uri=store, experiment="eden")
+    tracker.start(run_name=None, tags={})
+    tracker.log_text("hello", "note.txt")
+    tracker.finish()
+    assert (tmp_path / "mlartifacts" / "eden").is_dir()
+    assert [p.read_text() for p in (tmp_path / "mlartifacts" / "eden").rglob("note.txt")] == ["hello"]
+    assert artifact_location("http://127.0.0.1:5000", "eden") is None  # a server keeps its own artifact root
