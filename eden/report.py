@@ -99,7 +99,7 @@ def make_report(*, uri: str, experiment: str, sweep: str | None, out: Path, log_
 def main(argv: Sequence[str] | None = None) -> int:
     from eden.errors import EdenError
 
-    parser = argparse.ArgumentParser(prog="python -m eden.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="eden report", description=__doc__.splitlines()[0])
     default_uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(repo_root() / 'mlflow.db').as_posix()}"
     parser.add_argument(
         "--uri",

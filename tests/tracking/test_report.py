@@ -92,3 +92,16 @@ def test_unknown_sweep_or_experiment_is_one_line(
     assert main(["--uri", store, "--experiment", "nope", "--out", str(tmp_path), "--no-mlflow"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line]
     assert len(err) == 2 and all(line.startswith("error: --") for line in err), err
+
+
+def test_eden_command_dispatches_report_and_rejects_unknown_commands(
+    store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eden.__main__ import main as eden_main
+
+    fill_error_models(store)
+    out = tmp_path / "cli"
+    assert eden_main(["report", "--uri", store, "--sweep", "error_models", "--out", str(out), "--no-mlflow"]) == 0
+    assert (out / "runs.md").read_text().count("\n") == 2 + len(ERROR_MODELS) * len(FORMATS)
+    assert eden_main(["bogus"]) == 2
+    assert "command='bogus' is invalid; allowed: report" in capsys.readouterr().err
