@@ -79,6 +79,17 @@ def _curves(client: Any, run: Any) -> dict[str, list[tuple[float, float]]]:
     return curves
 
 
+def breakdown_metrics(nominal_j: dict[str, float], eden_j: dict[str, float]) -> dict[str, float]:
+    """DRAM energy per component (J per inference), nominal and under the mapping: what ``energy.png`` stacks.
+
+    The evaluate stage's result holds ``breakdown_nominal_j`` and ``breakdown_j``; logging these metrics makes
+    the report's breakdown panel appear for pipeline sweeps too.
+    """
+    out = {f"energy_nominal_j.{k}": float(v) for k, v in nominal_j.items()}
+    out.update({f"energy_j.{k}": float(v) for k, v in eden_j.items()})
+    return out
+
+
 def varying(rows: Sequence[RunRow], keys: Sequence[str] = CHOICES) -> list[str]:
     """The choice tags that differ between runs: what the sweep swept (row and column keys of the tables)."""
     return [k for k in keys if len({r.tags.get(k) for r in rows}) > 1]

@@ -22,16 +22,10 @@ from omegaconf import DictConfig
 
 from eden.cli import main_guard, one_line_errors
 from eden.config import register_configs, repo_root
+from eden.report_data import breakdown_metrics
 
 register_configs()
 CONF_DIR = repo_root() / "conf"
-
-
-def breakdown_metrics(nominal_j: dict[str, float], eden_j: dict[str, float]) -> dict[str, float]:
-    """DRAM energy per component (J per inference), nominal and under the mapping: what ``energy.png`` stacks."""
-    out = {f"energy_nominal_j.{k}": float(v) for k, v in nominal_j.items()}
-    out.update({f"energy_j.{k}": float(v) for k, v in eden_j.items()})
-    return out
 
 
 def evaluate_table3(cfg: DictConfig, members: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
