@@ -177,17 +177,19 @@ def plot_energy(rows: Sequence[RunRow], path: Path) -> Path | None:
 
 
 def _plot_breakdown(ax: Any, rows: Sequence[RunRow], platforms: list[str], parts: list[str]) -> None:
-    """Stacked DRAM energy by component, nominal (N) and EDEN (E) per platform, as % of the nominal total."""
+    """Stacked DRAM energy by component, nominal (N) and EDEN (E) per platform, as % of each run's nominal total."""
     xs, labels = [], []
     bottoms: dict[tuple[str, str], float] = defaultdict(float)
     for j, p in enumerate(platforms):
         runs = [r for r in rows if r.tags.get("platform", "?") == p]
-        total = _mean([sum(r.metrics.get(f"energy_nominal_j.{k}", 0.0) for k in parts) for r in runs]) or 1.0
+        totals = [sum(r.metrics.get(f"energy_nominal_j.{k}", 0.0) for k in parts) or 1.0 for r in runs]
         for off, (prefix, tag) in zip((-0.2, 0.2), (("energy_nominal_j", "N"), ("energy_j", "E")), strict=True):
             xs.append(j + off)
             labels.append(f"{p}\n{tag}")
-            for i, k in enumerate(parts):
-                v = 100 * _mean([r.metrics.get(f"{prefix}.{k}", 0.0) for r in runs]) / total
+            for i, k in enumerate(parts):  # each run as a share of its own nominal total, then the mean
+                v = 100 * _mean(
+                    [r.metrics.get(f"{prefix}.{k}", 0.0) / tot for r, tot in zip(runs, totals, strict=True)]
+                )
                 ax.bar(
                     j + off,
                     v,
