@@ -18,6 +18,7 @@ from eden.errors import ConfigError, check_choice, check_range
 STAGES: tuple[str, ...] = ("baseline", "boost", "characterize", "map", "validate", "evaluate")
 FORMATS: tuple[str, ...] = ("int4", "int8", "int16", "fp32", "fp16", "bf16")
 CORRECTIONS: tuple[str, ...] = ("zero", "saturate", "off")
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 #: Groups backed by a registry: the YAML's ``name`` (or ``type``) selects the registered class.
 REGISTRY_GROUPS: tuple[str, ...] = ("error_model", "dram", "platform", "mapping")
 
@@ -56,6 +57,7 @@ class RetrainSchema:
     step_every: int = MISSING
     spacing: str = MISSING
     lr: float = MISSING
+    lr_schedule: str = MISSING
     target_ber: float | None = MISSING
     outer_iterations: int = MISSING
 
@@ -155,6 +157,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError("retrain.epochs", rt.epochs, "an integer >= 0")
     _positive_int("retrain.step_every", rt.step_every)
     check_choice("retrain.spacing", rt.spacing, ("linear", "log"))
+    check_choice("retrain.lr_schedule", rt.lr_schedule, LR_SCHEDULES)
     if rt.target_ber is not None:
         check_range("retrain.target_ber", rt.target_ber, 0.0, 1.0)
     _positive_int("retrain.outer_iterations", rt.outer_iterations)

@@ -43,7 +43,6 @@ def injectable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
 def model_data_types(model: nn.Module, example_input: torch.Tensor) -> list[DataType]:
     """The model's data types in forward order, found by running ``example_input`` (batch of 1) once."""
     import torch
-
     from torch.nn.modules.lazy import LazyModuleMixin
 
     if any(isinstance(m, LazyModuleMixin) for m in model.modules()):

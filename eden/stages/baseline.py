@@ -24,7 +24,14 @@ def determining(ctx: RunContext) -> dict[str, Any]:
 
 
 def train(
-    ctx: RunContext, model: Any, *, max_epochs: int, lr: float, run_id: str | None, callbacks: list
+    ctx: RunContext,
+    model: Any,
+    *,
+    max_epochs: int,
+    lr: float,
+    run_id: str | None,
+    callbacks: list,
+    lr_schedule: str = "constant",
 ) -> None:
     """Fit ``model`` on the training split with Lightning, logging to the given MLflow run."""
     import pytorch_lightning as pl
@@ -38,7 +45,12 @@ def train(
 
         logger = MLFlowLogger(tracking_uri=ctx.tracker.uri, run_id=run_id)
     module = Classifier(
-        model, optimizer=tc.optimizer, lr=lr, momentum=tc.momentum, weight_decay=tc.weight_decay
+        model,
+        optimizer=tc.optimizer,
+        lr=lr,
+        momentum=tc.momentum,
+        weight_decay=tc.weight_decay,
+        lr_schedule=lr_schedule,
     )
     trainer = pl.Trainer(
         max_epochs=max_epochs,

@@ -69,6 +69,7 @@ def retrain(ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | N
             model,
             max_epochs=len(per_epoch),
             lr=float(ctx.cfg.retrain.lr),
+            lr_schedule=str(ctx.cfg.retrain.lr_schedule),
             run_id=run_id,
             callbacks=[Curriculum()],
         )

@@ -1,6 +1,6 @@
 """Evaluate: the platform model on the final mapping → DRAM energy reduction and speedup vs nominal DRAM.
 
-Input contract (the ``map`` stage's result): ``ctx.results["map"]["entries"]``, a list of
+Input contract (the ``validate`` stage's result, else the ``map`` stage's): ``ctx.results[...]["entries"]``, a list of
 ``{"data_type": key, "partition", "vdd", "trcd", "ber", "bytes"}`` with VDD/tRCD on the run's ``dram`` device.
 Without a map result (``stage`` cut before it, or a run of evaluate alone) every datum is at nominal, so the
 reduction is 0 and the speedup 1. The points' reductions (ΔVDD, ΔtRCD from the run's device) are applied to the
@@ -51,7 +51,8 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 def compute(ctx: Any, folder: Path, run_id: str | None) -> dict[str, Any]:
     platform = ctx.members["platform"]
     platform.set_cache_root(Path(str(ctx.cfg.paths.cache)))
-    map_result = ctx.results.get("map") or {}
+    # The validated mapping (after any back-off) is the one that runs; the map stage's is a fallback.
+    map_result = ctx.results.get("validate") or ctx.results.get("map") or {}
     entries = map_result.get("entries")
     if entries is None:
         log.info("[evaluate] no mapping from the map stage: every data type at nominal")
@@ -89,4 +90,9 @@ def finalize(ctx: Any, result: dict[str, Any]) -> dict[str, float]:
         path = Path(folder) / result.get("rows_file", ROWS_FILE)
         if path.exists():
             tracker.log_artifact(path)
-    return {name: float(result[name]) for name in METRICS}
+    from eden.report_data import breakdown_metrics
+
+    metrics = {name: float(result[name]) for name in METRICS}
+    if "breakdown_j" in result:
+        metrics.update(breakdown_metrics(result["breakdown_nominal_j"], result["breakdown_j"]))
+    return metrics
