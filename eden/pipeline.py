@@ -3,13 +3,32 @@
 Each stage's result is cached under a key of the config that determines it *and* of the upstream stages' keys,
 so a re-run, a resumed run, or a sweep that shares a prefix (one baseline for many error models) skips finished
 work. ``stage=<name>`` stops after that stage. Everything is logged to one MLflow parent run.
+
+Interruption and resume:
+
+- SIGTERM (``kill``, SLURM's time limit, a container stop) is turned into :class:`Terminated`, a ``SystemExit``
+  with code 143 (128 + 15, the shell's convention), raised in the main thread wherever the run is. ``finally`` and
+  ``except`` paths then run: the current stage's child run and the parent run are marked KILLED with the reason,
+  temporary files are removed, the stage's folder lock is released, and no ``done.json`` is written for the
+  stage that was cut. A second SIGTERM during that clean-up is ignored (a SIGKILL still ends it). Ctrl-C does
+  the same through ``KeyboardInterrupt``.
+- SIGKILL cannot be caught: the runs stay RUNNING until the next run against the same store on this host closes
+  them (:meth:`eden.tracking.Tracker.close_orphans`: KILLED, tag ``eden.orphan_closed=true``).
+- Re-running the same command resumes: every stage with a ``done.json`` is reused (log line
+  ``[stage] reusing cached result``, tag ``cached.<stage>``, its folder untouched); the interrupted stage's
+  folder is emptied of its partial files and the stage is computed afresh. The new parent run is tagged
+  ``eden.resumes=<interrupted run id>``; there is never a second RUNNING run for the same work.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -19,6 +38,54 @@ from eden.config import STAGES, validate
 from eden.context import RunContext
 
 log = logging.getLogger(__name__)
+
+
+class Terminated(SystemExit):
+    """SIGTERM as an exception: exits with status 143 without a traceback, after the ``finally`` paths ran."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__(128 + int(signum))
+        self.signum = int(signum)
+
+    def __str__(self) -> str:
+        return f"interrupted by {signal.Signals(self.signum).name}"
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` once (later ones are ignored while it unwinds).
+
+    Signal handlers can only be set from the main thread; elsewhere (a thread pool running the pipeline) the
+    block runs unchanged and SIGTERM keeps its previous meaning.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal fired
+        if fired:
+            log.warning(
+                "%s again while shutting down: ignored (use SIGKILL to stop at once)", signal.Signals(signum).name
+            )
+            return
+        fired = True
+        log.warning("%s received: closing MLflow runs as KILLED; re-run to resume", signal.Signals(signum).name)
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_config_key(cfg: DictConfig) -> str:
+    """Key of what a run computes (everything but where it stores things): links a re-run to the run it resumes."""
+    node = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(node, dict)
+    return config_key({str(k): v for k, v in node.items() if k not in ("paths", "tracking")})
 
 
 def stage_module(stage: str) -> Any:
@@ -37,7 +104,12 @@ def _choices(choices: dict[str, Any] | None) -> dict[str, Any]:
 
 def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
     """Run the stages up to ``cfg.stage``; return the sweep objective (see ``objective``)."""
-    from eden.tracking import Tracker, choice_tags, git_commit
+    with sigterm_raises():
+        return _run(cfg, choices)
+
+
+def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
+    from eden.tracking import Tracker, choice_tags, git_commit, is_interruption
 
     members = validate(cfg)  # bad input fails here, in seconds, before any compute or MLflow run
     tc = cfg.tracking
@@ -49,6 +121,7 @@ def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
         "format": str(cfg.format),
         "stage": str(cfg.stage),
         "git_commit": git_commit(),
+        "eden.config_key": run_config_key(cfg),
         **{str(k): str(v) for k, v in (tc.tags or {}).items()},
     }
     tracker.start(run_name=tc.run_name, tags=tags)
@@ -57,7 +130,7 @@ def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
         metrics = run_stages(ctx)
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        tracker.finish("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED", reason=reason)
+        tracker.finish("KILLED" if is_interruption(exc) else "FAILED", reason=reason)
         raise
     tracker.finish("FINISHED")
     return objective(metrics)
@@ -83,13 +156,15 @@ def run_stages(ctx: RunContext) -> dict[str, float]:
     return metrics
 
 
-def _reuse_or_compute(
-    ctx: RunContext, stage: str, module: Any, folder: Any, determining: dict
-) -> dict[str, Any]:
-    if ctx.cache.is_done(folder):
+def _reuse_or_compute(ctx: RunContext, stage: str, module: Any, folder: Any, determining: dict) -> dict[str, Any]:
+    cached = ctx.cache.load_done(folder)
+    if cached is not None:
         log.info("[%s] reusing cached result %s", stage, folder.name)
         ctx.tracker.set_tags({f"cached.{stage}": folder.name})
-        return ctx.cache.read_result(folder)
+        return cached
+    stale = ctx.cache.clear_partial(folder)  # an interrupted earlier attempt: start from an empty folder
+    if stale:
+        log.info("[%s] removed partial files of an interrupted run: %s", stage, ", ".join(stale))
     start = time.perf_counter()
     log.info("[%s] computing", stage)
     with ctx.tracker.child(stage) as run_id:
