@@ -7,18 +7,29 @@ registry member once, so bad input fails with one clear line before any compute.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from eden.errors import ConfigError, check_choice, check_range
+from eden.errors import ConfigError, EdenError, check_choice, check_range
+
+if TYPE_CHECKING:
+    from eden.datatypes import DataType
 
 STAGES: tuple[str, ...] = ("baseline", "boost", "characterize", "map", "validate", "evaluate")
 FORMATS: tuple[str, ...] = ("int4", "int8", "int16", "fp32", "fp16", "bf16")
 CORRECTIONS: tuple[str, ...] = ("zero", "saturate", "off")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+ACCELERATORS: tuple[str, ...] = ("cpu", "gpu")
+#: Seeds feed ``torch.Generator.manual_seed`` as ``seed * 1_000_003 + offset``: keep that well inside 64 bits.
+MAX_SEED = 2**32 - 1
+#: Tracking stores MLflow accepts (MLflow >= 3.13 refuses the ./mlruns file store).
+TRACKING_SCHEMES: tuple[str, ...] = (
+    "sqlite:///", "http://", "https://", "postgresql", "mysql", "mssql", "databricks",
+)  # fmt: skip
 #: Groups backed by a registry: the YAML's ``name`` (or ``type``) selects the registered class.
 REGISTRY_GROUPS: tuple[str, ...] = ("error_model", "dram", "platform", "mapping")
 
@@ -126,6 +137,74 @@ def _positive_int(name: str, value: Any) -> None:
         raise ConfigError(name, value, "a positive integer")
 
 
+def _check_top_level(cfg: DictConfig) -> None:
+    """A key appended with ``+key=...`` that the schema does not know is a typo, not a setting: reject it."""
+    known = [f.name for f in fields(RunSchema)]
+    for key in cfg:
+        if key not in known:
+            raise ConfigError(str(key), cfg[key], f"the top-level keys of conf/run.yaml: {', '.join(known)}")
+
+
+def _check_target(max_drop: Any) -> None:
+    """``target.max_drop`` in (0, 1]. 0 can never be met: the pass rule compares the *lower* confidence bound of an
+    accuracy with the reference, and that bound lies strictly below the mean even with no bit errors, so no BER
+    (not even the smallest searched) would pass and the run would spend its characterization to map nothing."""
+    if isinstance(max_drop, int | float) and not isinstance(max_drop, bool) and max_drop == 0:
+        raise ConfigError(
+            "target.max_drop",
+            max_drop,
+            "a number in (0, 1]; 0 is impossible to meet (the accuracy's lower confidence bound is always below "
+            "the reference, so no bit error rate passes)",
+        )
+    check_range("target.max_drop", max_drop, 0.0, 1.0)
+
+
+def _check_tracking(cfg: DictConfig) -> None:
+    tc = cfg.tracking
+    if not tc.enabled:
+        return
+    uri = str(tc.uri)
+    if not uri.startswith(TRACKING_SCHEMES):
+        raise ConfigError(
+            "tracking.uri",
+            uri,
+            "sqlite:///<path>.db, http(s)://<host>:<port> or a database URI (MLflow refuses the ./mlruns file "
+            "store); or tracking=off",
+        )
+    if not str(tc.experiment).strip():
+        raise ConfigError("tracking.experiment", tc.experiment, "a non-empty experiment name")
+
+
+def _check_paths(cfg: DictConfig) -> None:
+    for key in ("cache", "data"):
+        path = Path(str(cfg.paths[key]))
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"paths.{key}", str(path), "a folder (this path is an existing file)")
+
+
+def _instantiate_checked(cfg: DictConfig, group: str) -> None:
+    """Run the constructor of the ``_target_`` of ``cfg[group]`` (cheap: data sets load lazily) so its own checks
+    fail here, before any MLflow run; Hydra wraps their errors, so the ``EdenError`` inside is re-raised."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    node = OmegaConf.to_container(cfg[group], resolve=True)
+    if not isinstance(node, dict) or "_target_" not in node:
+        raise ConfigError(f"{group}._target_", None, f"the class or function building the {group} (conf/{group}/)")
+    try:
+        instantiate(node)
+    except InstantiationException as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, EdenError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            raise cause from None
+        first = str(exc.__cause__ or exc).strip().splitlines()
+        raise ConfigError(
+            group, node["_target_"], f"arguments its constructor accepts ({first[0] if first else exc})"
+        ) from None
+
+
 def validate(cfg: DictConfig) -> dict[str, Any]:
     """Check ranges and choices; build every registry member. Returns the built members by group.
 
@@ -133,16 +212,24 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     """
     from eden.registries import registry_for
 
+    _check_top_level(cfg)
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or not 0 <= cfg.seed <= MAX_SEED:
+        raise ConfigError("seed", cfg.seed, f"an integer in [0, {MAX_SEED}]")
     check_choice("stage", cfg.stage, STAGES)
     check_choice("format", cfg.format, FORMATS)
     check_choice("correction", cfg.correction, CORRECTIONS)
-    check_range("target.max_drop", cfg.target.max_drop, 0.0, 1.0)
+    _check_target(cfg.target.max_drop)
     _positive_int("trainer.max_epochs", cfg.trainer.max_epochs)
     check_choice("trainer.optimizer", cfg.trainer.optimizer, ("adam", "sgd"))
     check_range("trainer.lr", cfg.trainer.lr, 1e-12, 10.0)
+    check_range("trainer.momentum", cfg.trainer.momentum, 0.0, 1.0)
+    check_range("trainer.weight_decay", cfg.trainer.weight_decay, 0.0, 1.0)
+    check_choice("trainer.accelerator", cfg.trainer.accelerator, ACCELERATORS)
     ch = cfg.characterize
     check_range("characterize.ber_min", ch.ber_min, 1e-12, 1.0)
     check_range("characterize.ber_max", ch.ber_max, ch.ber_min, 1.0)
+    if ch.ber_max <= ch.ber_min:  # the log-scale bisection needs a bracket
+        raise ConfigError("characterize.ber_max", ch.ber_max, f"a number in ({ch.ber_min:g}, 1] (above ber_min)")
     _positive_int("characterize.search_steps", ch.search_steps)
     _positive_int("characterize.seeds", ch.seeds)
     check_range("characterize.sample_fraction", ch.sample_fraction, 1e-6, 1.0)
@@ -158,12 +245,67 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     _positive_int("retrain.step_every", rt.step_every)
     check_choice("retrain.spacing", rt.spacing, ("linear", "log"))
     check_choice("retrain.lr_schedule", rt.lr_schedule, LR_SCHEDULES)
+    check_range("retrain.lr", rt.lr, 1e-12, 10.0)
     if rt.target_ber is not None:
         check_range("retrain.target_ber", rt.target_ber, 0.0, 1.0)
     _positive_int("retrain.outer_iterations", rt.outer_iterations)
+    _check_tracking(cfg)
+    _check_paths(cfg)
+    for group in ("data", "model"):
+        _instantiate_checked(cfg, group)
     built: dict[str, Any] = {}
     for group in REGISTRY_GROUPS:
         node = OmegaConf.to_container(cfg[group], resolve=True)
         assert isinstance(node, dict)
         built[group] = registry_for(group).build({str(k): v for k, v in node.items()}, seed=int(cfg.seed))
     return built
+
+
+def preflight(cfg: DictConfig, members: dict[str, Any], data_types: Sequence[DataType]) -> None:
+    """Checks that need the network's data types (their sizes) but no training; run them before the first stage.
+
+    The mapping's partitions must divide the device and hold the data: a data type larger than every partition,
+    or more bytes than all partitions hold, fails whatever the tolerances turn out to be. Without this the
+    ``map`` stage would find it only after training, boosting and characterization.
+    """
+    from eden.mapping.assign import capacity_error
+    from eden.mapping.space import data_items
+
+    strategy, device = members["mapping"], members["dram"]
+    data = data_items(data_types, str(cfg.format), {})
+    space = strategy.space(device)  # partitions dividing the device's units, capacity within one partition
+    need, room = sum(d.bytes for d in data), sum(space.capacities)
+    if need > room:
+        current = strategy.capacity_bytes if strategy.capacity_bytes is not None else space.count
+        raise ConfigError(
+            space.capacity_field,
+            current,
+            f"a setting with room for the {need} bytes of data in format {cfg.format} (now {room} bytes in "
+            f"{space.count} partitions)",
+        )
+    for d in data:
+        if d.bytes > max(space.capacities):
+            raise capacity_error(space, d)
+
+
+def check_target_reachable(max_drop: float, reference_acc: float, n_images: int, seeds: int, confidence: float) -> None:
+    """Raise if ``target.max_drop`` cannot be met even by error-free reads under the characterization's pass rule.
+
+    The rule (``eden.stages.characterize``) passes a BER when the lower ``confidence`` bound of its accuracy over
+    ``seeds`` × ``n_images`` reads is >= ``reference_acc − max_drop``. With no bit errors every seed gives the
+    reference, so the bound is the reference minus the binomial half-width of ``n_images × seeds`` images: when
+    that half-width exceeds ``max_drop`` nothing can pass and the whole search would map every data type to the
+    nominal point. Call it as soon as the reference accuracy is known (before boosting and the searches).
+    """
+    from eden.evaluation import estimate
+
+    est = estimate([float(reference_acc)] * int(seeds), int(n_images), float(confidence))
+    if est.low < reference_acc - max_drop:
+        half = reference_acc - est.low
+        raise ConfigError(
+            "target.max_drop",
+            max_drop,
+            f"a number >= {half:.4g}, the {confidence:g} confidence half-width of the reference accuracy "
+            f"{reference_acc:.4f} on {n_images} images x {seeds} seeds (below it even error-free reads fail); or "
+            f"raise characterize.sample_fraction or characterize.seeds",
+        )

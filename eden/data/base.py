@@ -22,10 +22,14 @@ class ClassificationData(ABC):
         self, *, batch_size: int, eval_batch_size: int, num_workers: int, num_classes: int, channels: int
     ) -> None:
         for field, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
-            if not isinstance(value, int) or value <= 0:
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"data.{field}", value, "a positive integer")
-        if not isinstance(num_workers, int) or num_workers < 0:
+        if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
             raise ConfigError("data.num_workers", num_workers, "an integer >= 0")
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+            raise ConfigError("data.num_classes", num_classes, "an integer >= 2 (a classifier's output count)")
+        if not isinstance(channels, int) or isinstance(channels, bool) or channels < 1:
+            raise ConfigError("data.channels", channels, "a positive integer (image channels: 1 gray, 3 RGB)")
         self.num_classes = num_classes
         self.channels = channels
         self.batch_size = batch_size
@@ -43,7 +47,10 @@ class ClassificationData(ABC):
             self._train, self._eval = self.load()
             for split, ds in (("training", self._train), ("evaluation", self._eval)):
                 if len(ds) == 0:  # type: ignore[arg-type]
-                    raise DataError(f"data: the {split} split of {type(self).__name__} is empty")
+                    raise DataError(
+                        f"data: the {split} split of {type(self).__name__} has no samples; allowed: a data set "
+                        "with at least one sample in each split (check data.root and the data set's files)"
+                    )
         return self._train, self._eval
 
     @property
@@ -77,9 +84,7 @@ class ClassificationData(ABC):
 
     def eval_loader_from(self, dataset: Dataset) -> DataLoader:
         """An unshuffled loader over any dataset (e.g. the training split for range recording)."""
-        return DataLoader(
-            dataset, batch_size=self.eval_batch_size, shuffle=False, num_workers=self.num_workers
-        )
+        return DataLoader(dataset, batch_size=self.eval_batch_size, shuffle=False, num_workers=self.num_workers)
 
     def example_input(self) -> torch.Tensor:
         """One evaluation sample with a batch dimension (for shape discovery)."""

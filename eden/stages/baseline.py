@@ -107,21 +107,45 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
 
 
 def load_model(ctx: RunContext, folder: Path) -> Any:
-    """The trained baseline network from its cached checkpoint, with a clear error if it does not fit."""
+    """The trained baseline network from its cached checkpoint, with one clear line if it is absent or does not fit.
+
+    The checkpoint is left where it is (a wrong file is the user's to inspect or delete): a missing, truncated or
+    foreign checkpoint (another model, another number of classes) is a ``DataError`` naming the file, what is
+    wrong with it, and how to recompute it.
+    """
     import torch
 
     from eden.errors import DataError
 
     path = folder / "model.pt"
+    target = ctx.cfg.model._target_
     model = ctx.build_model()
+    fix = f"delete {folder} to recompute it"
+
+    def bad(what: str) -> DataError:
+        return DataError(f"checkpoint {path.name} does not fit model={target}: {what}; allowed: a state dict of "
+                         f"that model as the stage saved it ({fix})")  # fmt: skip
+
+    if not path.is_file():
+        raise DataError(f"checkpoint {path} is missing; allowed: the stage's saved state dict ({fix})")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # a corrupt pickle raises anything (IndexError, KeyError, ...)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"checkpoint {path.name} does not fit model={ctx.cfg.model._target_}: {first}"
-        ) from None
+        raise bad(f"unreadable ({first})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise bad(f"it holds a {type(state).__name__}, not a state dict of tensors")
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = [f"{len(missing)} missing key(s) (first {missing[0]})"] if missing else []
+        parts += [f"{len(unexpected)} unexpected key(s) (first {unexpected[0]})"] if unexpected else []
+        raise bad(", ".join(parts))
+    for k, v in expected.items():
+        if tuple(state[k].shape) != tuple(v.shape):
+            raise bad(f"{k} has shape {tuple(state[k].shape)}, the model {tuple(v.shape)}")
+    model.load_state_dict(state)
     return model.to(ctx.device).eval()
 
 
