@@ -2,27 +2,42 @@
 
 ``WeakCellMap`` is prepared once per (data type, error model at its BER, layout); ``corrupt_`` then flips
 the failing bits of the storage bytes in place and returns ``Flips``, whose ``restore_`` puts the clean
-bits back exactly. Two read paths, chosen per data type:
+bits back exactly. Two read paths, chosen per data type by a measured cost model:
 
-- *sparse*: per cell class, failures among the weak-cell list are found with geometric gaps, so the cost
-  grows with the number of flips, not with the tensor size. Data-dependent failure probabilities are
-  applied by thinning candidates drawn at the larger probability.
+- *sparse*: per cell class, the weak cells are a list of storage bits, and one of two draws picks the
+  failures of a read among them:
+
+  - *gaps*: failure candidates at the class's larger failure probability ``max(F)`` found with geometric
+    gaps, so the cost grows with the number of flips, not with the number of weak cells; data-dependent
+    probabilities thin the candidates by the stored bit. Used for small ``F`` and for monotone models.
+  - *cells*: one random b-bit fraction per weak cell compared with the cell's own threshold (``F_V1`` or
+    ``F_V0`` by its stored bit; ``F`` rounded to 2^-b, b = 16 unless that is off by more than 0.1 %, then
+    32). Cheaper per weak cell than a gap per candidate (no logarithms, no compaction; the failing cells are
+    applied as a bit mask that is zero elsewhere), so it wins for large ``F`` (EM3's 0.8/0.2).
+
 - *dense*: the weak cells are a bit mask of the storage; a read draws Bernoulli(F) bits 64 at a time
   (bit-serial comparison of random words with F's binary expansion, F rounded to 1/65536) and XORs
   ``weak & failing`` into the data. Its cost is a few memory passes, independent of the BER.
 
-The switch sits at ``DENSE_MIN_BER`` (measured with ``python -m eden.bench injection``, docs/injection.md).
-With ``monotone`` models the sparse path walks the weak cells in weakness order with a fixed draw schedule,
-so one read's errors at a lower BER are a subset of the same read's errors at a higher BER; the dense path
-is then not used (it would couple differently).
+Flips are applied with a carry-free add (+m sets a clear bit, −m clears a set one; distinct bits of one byte
+add without carries) and restored by writing back the bytes saved before each step, last step first.
+
+Threads: every read works in steps of at most ``STEP`` elements, torch's intra-op grain size, so each CPU
+op of a read runs inline on the calling thread. A read never forks an OpenMP team (on a shared, loaded CPU
+every fork/join waited for a preempted worker: sparse reads were 10-50x slower with 2 threads) and never
+changes the process-wide thread count, which a library call must not do (another Python thread's ops would
+silently run on one thread meanwhile). Steps of ~32K elements also keep a step's temporaries in L2.
+
+With ``monotone`` models the gaps draw walks the weak cells in weakness order with a fixed draw schedule and
+counter-based thinning, so one read's errors at a lower BER are a subset of the same read's errors at a higher
+BER; the cells and dense draws are then not used (they would couple differently).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -30,29 +45,27 @@ from eden.injection.error_model import CellClass, ErrorModel
 from eden.injection.weak_cells import class_weak_bits, hash_uniform, mix_seed
 from eden.layout import Layout
 
-#: Sparse candidates per storage bit from which the dense read path is used (non-monotone models), for a
-#: failure probability with one binary digit (F = 1/2). A dense read with d random digits per cell costs about
-#: (1 + d)/2 times that (one pass of random words per digit beside the fixed byte passes), so models whose F has
-#: many digits switch later. Measured on the 2-core CPU with ``python -m eden.bench injection --crossover``
-#: (BENCHMARKS.md): sparse ~35 ns per candidate, dense ~0.15 ns per bit plus ~0.1 ns per bit and digit.
-DENSE_MIN_BER = 5e-3
+#: Elements per vectorized step of a read: torch's intra-op grain size (``at::internal::GRAIN_SIZE``), so each
+#: CPU op of a step runs inline on the calling thread (no OpenMP fork/join; see the module doc).
+STEP = 1 << 15
 
+#: Cost model of one read on the 2-core CPU, ns per unit, measured with ``python -m eden.bench injection
+#: --crossover`` (BENCHMARKS.md) on a 25M-word tensor: gaps ~13-30 ns per candidate (+ a thinning draw per
+#: candidate when F depends on the stored bit), cells ~6-12 ns per weak cell, dense ~0.1 ns per storage byte
+#: plus ~0.7 ns per byte and random binary digit of F. So cells beat gaps once max(F) > ~0.4, and dense beats
+#: both once a read's work per bit exceeds about one random digit per byte.
+COST_GAP = 14.0
+COST_THIN = 4.0
+COST_CELL = 6.0
+COST_DENSE_BYTE = 0.1
+COST_DENSE_DIGIT = 0.7
 
-@contextmanager
-def _serial() -> Iterator[None]:
-    """One intra-op thread for the read: its tensors are small (∝ flips) or a few streaming passes, and on a
-    shared CPU every OpenMP fork/join waits for a preempted worker (measured 10-50x slower reads under load)."""
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+#: Sparse (gaps) candidates per storage bit at which a dense read with one random digit (F = 1/2) costs the
+#: same, by the cost model above (~7e-3; the uniform crossover measured in BENCHMARKS.md).
+DENSE_MIN_BER = (COST_DENSE_BYTE + COST_DENSE_DIGIT) / (8 * COST_GAP)
 
-_THIN_TAG = 0x7  # stream tag of the data-dependent thinning draws
+DRAWS = ("auto", "gaps", "cells")
+_THIN_TAG = 0x7  # stream tag of the monotone data-dependent thinning draws
 _POPCOUNT = torch.tensor([bin(i).count("1") for i in range(256)], dtype=torch.int64)
 
 
@@ -62,6 +75,17 @@ class _SparseClass:
     bits: torch.Tensor  # weak storage bits (int64, on the data's device)
     f_one: float
     f_zero: float
+    draw: str = "gaps"
+    byte: torch.Tensor = field(init=False)  # bits >> 3
+    bitmask: torch.Tensor = field(init=False)  # uint8 1 << (bits & 7)
+
+    def __post_init__(self) -> None:
+        self.byte = self.bits >> 3
+        self.bitmask = torch.bitwise_left_shift(torch.ones_like(self.bits), self.bits & 7).to(torch.uint8)
+
+    @property
+    def f_max(self) -> float:
+        return max(self.f_one, self.f_zero)
 
 
 @dataclass
@@ -71,43 +95,73 @@ class _DenseGroup:
     f_zero: float
 
 
+@dataclass
+class _Step:
+    """Candidates of one step of one class: a candidate fails where ``bitmask & select(stored byte, a1, a0)``.
+
+    ``a1``/``a0``: per candidate 0xFF (fails) or 0 when its cell holds 1 / 0; None means always 0xFF.
+    """
+
+    byte: torch.Tensor  # int64 storage byte per candidate
+    cell: torch.Tensor  # int64 index into the class's weak cells
+    read: torch.Tensor | None  # int64 read (slot) per candidate, None for a single read
+    bitmask: torch.Tensor  # uint8 bit of the candidate's cell in its byte
+    a1: torch.Tensor | None
+    a0: torch.Tensor | None
+
+    def mask(self, orig: torch.Tensor) -> torch.Tensor:
+        """uint8 failing bits per candidate given the stored bytes ``orig`` (0 where the cell holds)."""
+        a1, a0, bm = self.a1, self.a0, self.bitmask
+        if a1 is None and a0 is None:
+            return bm
+        if a1 is None:
+            assert a0 is not None
+            return bm & (orig | a0)
+        if a0 is None:
+            return bm & (~orig | a1)
+        if a1 is a0:
+            return bm & a1
+        return bm & (a0 ^ (orig & (a1 ^ a0)))  # bitwise select: a1 where the stored bit is 1, else a0
+
+
 class Flips:
-    """What one read changed; ``restore_`` undoes it bit-exactly."""
+    """What one read changed; ``restore_`` undoes it bit-exactly.
+
+    Sparse reads keep, per step, the bytes they touched with their values before the step and the bits
+    flipped there (``parts``; a cells draw lists every weak cell, with a zero mask where it held); dense
+    reads keep the XOR mask.
+    """
 
     def __init__(
         self,
         *,
-        byte: torch.Tensor | None = None,
-        orig: torch.Tensor | None = None,
+        parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None,
         mask: torch.Tensor | None = None,
     ) -> None:
-        self.byte, self.orig, self.mask = byte, orig, mask
+        self.parts = parts or []
+        self.mask = mask
 
     def restore_(self, data: torch.Tensor) -> None:
-        with _serial():
-            if self.mask is not None:
-                data.bitwise_xor_(self.mask)
-            elif self.byte is not None and self.byte.numel():
-                assert self.orig is not None
-                data.index_copy_(0, self.byte, self.orig)
+        if self.mask is not None:
+            data.bitwise_xor_(self.mask)
+        for byte, orig, _ in reversed(self.parts):  # last step first: the earliest step saved the clean byte
+            data.scatter_(0, byte, orig)
+
+    def changed_bytes(self) -> torch.Tensor | None:
+        """Storage bytes with at least one flipped bit, possibly repeated (sparse reads; None if dense)."""
+        if self.mask is not None:
+            return None
+        kept = [byte[mask != 0] for byte, _, mask in self.parts]
+        if not kept:
+            return torch.empty(0, dtype=torch.int64)
+        return kept[0] if len(kept) == 1 else torch.cat(kept)
 
     def count(self, data_after: torch.Tensor) -> int:
         """Number of flipped bits (diagnostics and tests; not on the fast path)."""
-        if self.mask is not None:
-            return int(_POPCOUNT.to(self.mask.device)[self.mask.long()].sum())
-        if self.byte is None or not self.byte.numel():
-            return 0
-        assert self.orig is not None
-        uniq, first = _first_occurrence(self.byte)
-        diff = data_after.index_select(0, uniq) ^ self.orig[first]
+        clean = data_after.clone()
+        self.restore_(clean)
+        diff = clean ^ data_after
         return int(_POPCOUNT.to(diff.device)[diff.long()].sum())
-
-
-def _first_occurrence(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    uniq, inv = torch.unique(x, return_inverse=True)
-    first = torch.full((uniq.numel(),), x.numel(), dtype=torch.int64, device=x.device)
-    first.scatter_reduce_(0, inv, torch.arange(x.numel(), device=x.device), "amin")
-    return uniq, first
 
 
 class WeakCellMap:
@@ -122,40 +176,55 @@ class WeakCellMap:
         *,
         device: torch.device | str = "cpu",
         path: str = "auto",
+        draw: str = "auto",
     ) -> None:
         layout.check_fits(n_bits)
+        if path not in ("auto", "sparse", "dense"):
+            raise ValueError(f"path={path!r}; allowed: auto, sparse, dense")
+        if draw not in DRAWS:
+            raise ValueError(f"draw={draw!r}; allowed: {', '.join(DRAWS)}")
+        if draw == "cells" and model.monotone:
+            raise ValueError("draw='cells' is not nested across BERs; monotone models use draw='gaps'")
         self.model, self.layout, self.n_bits, self.word_bits = model, layout, n_bits, word_bits
         self.device = torch.device(device)
         self.monotone = model.monotone
         classes: list[CellClass] = model.cell_classes(layout, n_bits, word_bits) if model.mean_ber > 0 else []
         tag = mix_seed(*(ord(c) for c in type(model).registry_name))
         self.sparse: list[_SparseClass] = []
-        expected = 0.0
+        expected = sparse_cost = 0.0
         for i, c in enumerate(classes):
             bits = class_weak_bits(c, layout, n_bits, word_bits, model.seed, tag)
             if not self.monotone:
                 bits = bits.sort().values  # address order: sequential memory access on every read
             if bits.numel() and max(c.f_one, c.f_zero) > 0:
-                self.sparse.append(_SparseClass(i, bits.to(self.device), c.f_one, c.f_zero))
+                gaps = bits.numel() * max(c.f_one, c.f_zero) * (COST_GAP + COST_THIN * (c.f_one != c.f_zero))
+                cells = bits.numel() * COST_CELL
+                chosen = draw if draw != "auto" else "cells" if not self.monotone and cells < gaps else "gaps"
+                sparse_cost += cells if chosen == "cells" else gaps
+                self.sparse.append(_SparseClass(i, bits.to(self.device), c.f_one, c.f_zero, chosen))
                 expected += bits.numel() * (c.f_one + c.f_zero) / 2
         self.expected_ber = expected / max(1, n_bits)
-        if path not in ("auto", "sparse", "dense"):
-            raise ValueError(f"path={path!r}; allowed: auto, sparse, dense")
-        # cost model (see DENSE_MIN_BER): sparse ∝ candidates drawn at max(F); dense ∝ bits × (1 + random digits)
-        candidates = sum(c.bits.numel() * max(c.f_one, c.f_zero) for c in self.sparse) / max(1, n_bits)
-        digits = sum(
-            max(_digits(f1), _digits(f0)) for f1, f0 in {(c.f_one, c.f_zero) for c in self.sparse}
+        n_bytes = -(-n_bits // 8)
+        dense_cost = sum(
+            n_bytes * (COST_DENSE_BYTE + COST_DENSE_DIGIT * max(_digits(f1), _digits(f0)))
+            for f1, f0 in {(c.f_one, c.f_zero) for c in self.sparse}
         )
-        use_dense = path == "dense" or (
-            path == "auto" and not self.monotone and candidates >= DENSE_MIN_BER * (1 + digits) / 2
-        )
+        use_dense = path == "dense" or (path == "auto" and not self.monotone and dense_cost < sparse_cost)
         self.dense: list[_DenseGroup] | None = self._build_dense() if use_dense else None
+        self._dense_words: dict[tuple[int, int], list[torch.Tensor]] = {}
         if self.dense is not None:
             self.sparse = []
 
     @property
     def path(self) -> str:
         return "dense" if self.dense is not None else "sparse"
+
+    @property
+    def draws(self) -> str:
+        """How a read draws its failures: ``dense``, or the sparse draws of its classes (``gaps``, ``cells``)."""
+        if self.dense is not None:
+            return "dense"
+        return "+".join(sorted({c.draw for c in self.sparse})) or "none"
 
     @property
     def n_weak(self) -> int:
@@ -172,103 +241,44 @@ class WeakCellMap:
             weak.index_add_(0, bits >> 3, (1 << (bits & 7)).to(torch.uint8))  # distinct bits: add == OR
         return [_DenseGroup(w.to(self.device), f1, f0) for (f1, f0), w in groups.items()]
 
-    # --- one read -----------------------------------------------------------------------------------
+    # --- reads ------------------------------------------------------------------------------------------
     def corrupt_(self, data: torch.Tensor, generator: torch.Generator) -> Flips:
         """Flip the bits that fail on this read of ``data`` (flat uint8 storage bytes) in place."""
         if data.dtype != torch.uint8 or data.dim() != 1 or data.numel() * 8 < self.n_bits:
             raise ValueError("corrupt_ expects the flat uint8 storage bytes of the prepared data type")
-        if self.dense is None and not self.sparse:
-            return Flips()
-        read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
-        with _serial():
-            if self.dense is not None:
-                return self._dense_read(data, read_seed)
-            parts = [self._sparse_class_read(c, data, read_seed) for c in self.sparse]
-            bits = parts[0] if len(parts) == 1 else torch.cat(parts)
-            if not bits.numel():
-                return Flips()
-            byte = bits >> 3
-            mask = torch.bitwise_left_shift(torch.ones_like(bits), bits & 7).to(torch.uint8)
-            orig = data.index_select(0, byte)
-            # Flips of distinct bits of one byte add without carries: +m sets a clear bit, −m clears a set one.
-            delta = torch.where((orig & mask) != 0, (~mask) + 1, mask)
-            data.index_add_(0, byte, delta)
-            return Flips(byte=byte, orig=orig)
+        return self._reads(data, 1, generator)
 
-    def _sparse_class_read(self, c: _SparseClass, data: torch.Tensor, read_seed: int) -> torch.Tensor:
-        fmax = max(c.f_one, c.f_zero)
-        n = c.bits.numel()
-        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
-        picked = _bernoulli_indices(n, fmax, gen, self.device, fixed_schedule=self.monotone)
-        bits = c.bits.index_select(0, picked)
-        if c.f_one != c.f_zero and bits.numel():
-            stored = (data.index_select(0, bits >> 3) >> (bits & 7).to(torch.uint8)) & 1
-            keep_p = torch.where(stored.bool(), c.f_one / fmax, c.f_zero / fmax)
-            # counter-based: a candidate's thinning draw depends on its index, not on how many were picked,
-            # so monotone reads stay nested across BERs for data-dependent models too
-            u = hash_uniform(picked, mix_seed(read_seed, c.index, _THIN_TAG))
-            bits = bits[u < keep_p]
-        return bits
-
-    # --- several reads of one region at once (IFMs: each sample of a batch is one read) -----------------
     def corrupt_reads_(self, data: torch.Tensor, reads: int, generator: torch.Generator) -> Flips:
         """Flip the failing bits of ``reads`` independent reads of the same region, in place.
 
         ``data`` is flat uint8 holding ``reads`` equal slots back to back (slot ``r`` = bytes
         ``[r·s, (r+1)·s)``, ``s = data.numel() // reads`` ≥ the region's bytes). Every slot sees the same weak
-        cells and fresh failures, in one vectorized draw: candidate ``j`` of the Bernoulli stream over
-        ``n_weak × reads`` is weak cell ``j // reads`` in slot ``j % reads`` (cell-major, so a weak-set prefix
-        keeps its candidates: monotone models stay nested across BERs). With ``reads == 1`` this is
-        ``corrupt_`` draw for draw.
+        cells and fresh failures, in one vectorized draw: candidate ``j`` of the draw over ``n_weak × reads``
+        is weak cell ``j // reads`` in slot ``j % reads`` (cell-major, so a weak-set prefix keeps its
+        candidates: monotone models stay nested across BERs). With ``reads == 1`` this is ``corrupt_`` draw
+        for draw.
         """
         if reads < 1 or data.dtype != torch.uint8 or data.dim() != 1 or data.numel() % reads:
             raise ValueError("corrupt_reads_ expects flat uint8 bytes of `reads` equal slots")
-        stride = data.numel() // reads
-        if stride * 8 < self.n_bits:
-            raise ValueError(f"a slot of {stride} bytes cannot hold the region's {self.n_bits} bits")
+        if (data.numel() // reads) * 8 < self.n_bits:
+            raise ValueError(f"a slot of {data.numel() // reads} bytes cannot hold the region's {self.n_bits} bits")
+        return self._reads(data, reads, generator)
+
+    def _reads(self, data: torch.Tensor, reads: int, generator: torch.Generator) -> Flips:
         if self.dense is None and not self.sparse:
             return Flips()
         read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
         if self.dense is not None:
             return self._dense_reads(data, read_seed, reads)
-        parts = [self._sparse_class_reads(c, data, read_seed, reads, stride * 8) for c in self.sparse]
-        bits = parts[0] if len(parts) == 1 else torch.cat(parts)
-        if not bits.numel():
-            return Flips()
-        byte = bits >> 3
-        mask = torch.bitwise_left_shift(torch.ones_like(bits), bits & 7).to(torch.uint8)
-        orig = data.index_select(0, byte)
-        delta = torch.where((orig & mask) != 0, (~mask) + 1, mask)  # carry-free add of distinct bits
-        data.index_add_(0, byte, delta)
-        return Flips(byte=byte, orig=orig)
-
-    def _sparse_class_reads(
-        self, c: _SparseClass, data: torch.Tensor, read_seed: int, reads: int, stride_bits: int
-    ) -> torch.Tensor:
-        return self._sparse_class_picks(c, data, read_seed, reads, stride_bits)[0]
-
-    def _sparse_class_picks(
-        self, c: _SparseClass, data: torch.Tensor, read_seed: int, reads: int, stride_bits: int
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(failing bits of all slots, their read index or None when ``reads == 1``) of one cell class."""
-        fmax = max(c.f_one, c.f_zero)
-        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
-        picked = _bernoulli_indices(c.bits.numel() * reads, fmax, gen, self.device, fixed_schedule=self.monotone)
-        read: torch.Tensor | None = None
-        if reads == 1:
-            bits = c.bits.index_select(0, picked)
-        else:
-            read = picked % reads
-            bits = c.bits.index_select(0, picked // reads)
-            if stride_bits:
-                bits = bits.add_(read * stride_bits)
-        if c.f_one != c.f_zero and bits.numel():
-            stored = (data.index_select(0, bits >> 3) >> (bits & 7).to(torch.uint8)) & 1
-            keep_p = torch.where(stored.bool(), c.f_one / fmax, c.f_zero / fmax)
-            keep = hash_uniform(picked, mix_seed(read_seed, c.index, _THIN_TAG)) < keep_p
-            bits = bits[keep]
-            read = read[keep] if read is not None else None
-        return bits, read
+        parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        for c in self.sparse:
+            for step in self._class_steps(c, read_seed, reads, data.numel() // reads):
+                orig = data.index_select(0, step.byte)
+                mask = step.mask(orig)
+                # carry-free add of distinct bits: +m sets a clear bit, −m (mod 256) clears a set one
+                data.scatter_add_(0, step.byte, mask - (orig & mask).mul_(2))
+                parts.append((step.byte, orig, mask))
+        return Flips(parts=parts)
 
     def sample_reads(
         self, data: torch.Tensor, reads: int, generator: torch.Generator
@@ -286,85 +296,198 @@ class WeakCellMap:
         read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
         bits_parts, read_parts = [], []
         for c in self.sparse:
-            bits, read = self._sparse_class_picks(c, data, read_seed, reads, 0)
-            bits_parts.append(bits)
-            read_parts.append(read if read is not None else torch.zeros_like(bits))
+            for step in self._class_steps(c, read_seed, reads, 0):
+                keep = step.mask(data.index_select(0, step.byte)).nonzero().squeeze(1)
+                bits_parts.append(c.bits.index_select(0, step.cell.index_select(0, keep)))
+                read_parts.append(step.read.index_select(0, keep) if step.read is not None else torch.zeros_like(keep))
+        if not bits_parts:
+            return empty, empty
         if len(bits_parts) == 1:
             return read_parts[0], bits_parts[0]
         return torch.cat(read_parts), torch.cat(bits_parts)
 
-    def _dense_reads(self, data: torch.Tensor, read_seed: int, reads: int) -> Flips:
-        assert self.dense is not None
-        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, 0xD))
-        stride = data.numel() // reads
-        slots = data.view(reads, stride)
-        flips: torch.Tensor | None = None
-        for g in self.dense:
-            weak = g.weak[:stride] if g.weak.numel() >= stride else torch.nn.functional.pad(
-                g.weak, (0, stride - g.weak.numel())
-            )
-            if g.f_one == g.f_zero:
-                fail = weak & bernoulli_bits(data.numel(), g.f_one, gen, self.device).view(reads, stride)
-            else:
-                ones = bernoulli_bits(data.numel(), g.f_one, gen, self.device).view(reads, stride)
-                zeros = bernoulli_bits(data.numel(), g.f_zero, gen, self.device).view(reads, stride)
-                fail = weak & ((slots & ones) | (~slots & zeros))
-            flips = fail if flips is None else flips.bitwise_or_(fail)
-        assert flips is not None
-        flat = flips.reshape(-1)
-        data.bitwise_xor_(flat)
-        return Flips(mask=flat)
+    # --- one class of weak cells ------------------------------------------------------------------------
+    def _class_steps(self, c: _SparseClass, read_seed: int, reads: int, stride: int) -> Iterator[_Step]:
+        """The candidates of one class over ``reads`` reads (cell-major; slot stride ``stride`` bytes), by steps.
 
-    def _dense_read(self, data: torch.Tensor, read_seed: int) -> Flips:
+        The random draws of a step are taken when it is produced, so the stream order is fixed per step.
+        """
+        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
+        n = c.bits.numel()
+        if c.draw == "cells":
+            per_step = max(1, STEP // reads)
+            for start in range(0, n, per_step):
+                end = min(n, start + per_step)
+                if reads == 1:  # contiguous cells: views, no gathers
+                    cell = torch.arange(start, end, device=self.device)
+                    step = _Step(c.byte[start:end], cell, None, c.bitmask[start:end], None, None)
+                else:
+                    step = self._step(c, torch.arange(start * reads, end * reads, device=self.device), reads, stride)
+                step.a1, step.a0 = _threshold_draw(c.f_one, c.f_zero, step.byte.numel(), gen)
+                yield step
+            return
+        thin_key = mix_seed(read_seed, c.index, _THIN_TAG)
+        keep_ones = c.f_one >= c.f_zero
+        q = min(c.f_one, c.f_zero) / c.f_max
+        for picked in _bernoulli_indices(n * reads, c.f_max, gen, self.device, fixed_schedule=self.monotone):
+            step = self._step(c, picked, reads, stride)
+            if c.f_one != c.f_zero:  # thin candidates drawn at max(F): keep a cell holding the other value w.p. q
+                if self.monotone:  # counter-based: a candidate's draw depends on its index, so reads stay nested
+                    thin = (hash_uniform(picked, thin_key) < q).view(torch.uint8).neg_()
+                else:
+                    thin = (torch.rand(picked.numel(), generator=gen, device=self.device) < q).view(torch.uint8)
+                    thin = thin.neg_()
+                step.a1, step.a0 = (None, thin) if keep_ones else (thin, None)
+            yield step
+
+    def _step(self, c: _SparseClass, j: torch.Tensor, reads: int, stride: int) -> _Step:
+        """Candidates ``j`` (cell-major over cells × reads) of class ``c``, every cell failing for now."""
+        if reads == 1:
+            cell, read = j, None
+        else:
+            cell = torch.div(j, reads, rounding_mode="floor")
+            read = j - cell * reads
+        byte = c.byte.index_select(0, cell)
+        if read is not None and stride:
+            byte = byte.add_(read * stride)
+        return _Step(byte, cell, read, c.bitmask.index_select(0, cell), None, None)
+
+    # --- dense path ---------------------------------------------------------------------------------------
+    def _dense_weak_words(self, stride: int, reads: int) -> list[torch.Tensor]:
+        """Per dense group, the weak-cell mask of ``reads`` slots of ``stride`` bytes as int64 words (cached)."""
+        assert self.dense is not None
+        key = (stride, reads)
+        cached = self._dense_words.get(key)
+        if cached is None:
+            n = stride * reads
+            words = -(-n // 8)
+            cached = []
+            for g in self.dense:
+                slot = g.weak[:stride] if g.weak.numel() >= stride else torch.nn.functional.pad(
+                    g.weak, (0, stride - g.weak.numel())
+                )
+                full = slot.repeat(reads) if reads > 1 else slot
+                cached.append(torch.nn.functional.pad(full, (0, words * 8 - n)).view(torch.int64))
+            self._dense_words = {key: cached}  # one shape at a time: a data type is read with one shape
+        return cached
+
+    def _dense_reads(self, data: torch.Tensor, read_seed: int, reads: int) -> Flips:
+        """Weak cells ANDed with fresh Bernoulli bits, 64 cells per int64 word, by steps of ``STEP`` words."""
         assert self.dense is not None
         gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, 0xD))
         n = data.numel()
-        flips: torch.Tensor | None = None
-        for g in self.dense:
-            weak = g.weak if g.weak.numel() == n else torch.nn.functional.pad(g.weak, (0, n - g.weak.numel()))
-            if g.f_one == g.f_zero:
-                fail = weak & bernoulli_bits(n, g.f_one, gen, self.device)
-            else:
-                fail = weak & bernoulli_bits_by_value(data, g.f_one, g.f_zero, gen)
-            flips = fail if flips is None else flips.bitwise_or_(fail)
-        assert flips is not None
-        data.bitwise_xor_(flips)
-        return Flips(mask=flips)
+        weak_words = self._dense_weak_words(n // reads, reads)
+        words = weak_words[0].numel()
+        stored = _as_words(data)
+        by_value = any(g.f_one != g.f_zero for g in self.dense)
+        if stored is None and by_value:
+            stored = torch.nn.functional.pad(data, (0, words * 8 - n)).view(torch.int64)
+        flips = torch.empty(words, dtype=torch.int64, device=self.device)
+        for start in range(0, words, STEP):
+            end = min(words, start + STEP)
+            acc: torch.Tensor | None = None
+            for g, weak in zip(self.dense, weak_words, strict=True):
+                if g.f_one == g.f_zero:
+                    fail = bernoulli_words(end - start, g.f_one, gen, self.device)
+                else:
+                    assert stored is not None
+                    fail = bernoulli_words_by_value(stored[start:end], g.f_one, g.f_zero, gen)
+                fail.bitwise_and_(weak[start:end])
+                acc = fail if acc is None else acc.bitwise_or_(fail)
+            assert acc is not None
+            flips[start:end] = acc
+            if stored is not None and stored.data_ptr() == data.data_ptr():
+                stored[start:end].bitwise_xor_(acc)
+        mask = flips.view(torch.uint8)[:n]
+        if stored is None or stored.data_ptr() != data.data_ptr():
+            data.bitwise_xor_(mask)
+        return Flips(mask=mask)
 
 
-_SCHEDULE_START = 1024
-_SCHEDULE_MAX = 1 << 20
+def _as_words(data: torch.Tensor) -> torch.Tensor | None:
+    """``data`` (flat uint8) viewed as int64 words, or None when its size or alignment does not allow it."""
+    if data.numel() % 8 or data.storage_offset() % 8 or data.data_ptr() % 8:
+        return None
+    return data.view(torch.int64)
+
+
+def _threshold_draw(
+    f_one: float, f_zero: float, k: int, gen: torch.Generator
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Per candidate 0xFF where a random b-bit fraction V lies below F (for a cell holding 1, and holding 0).
+
+    One V per candidate serves both thresholds (a cell holds one value). F is rounded to 2^-b with b = 16,
+    unless that moves some nonzero F by more than 0.1 %, then b = 32 (twice the random bits).
+    """
+    fs = [f for f in (f_one, f_zero) if 0 < f < 1]
+    bits = fraction_bits(f_one, f_zero)
+    dtype = torch.int16 if bits == 16 else torch.int32
+    r: torch.Tensor | None = None
+    if fs:
+        words = -(-k * bits // 64)
+        r = torch.empty(words, dtype=torch.int64, device=gen.device).random_(-(2**63), None, generator=gen)
+        r = r.view(dtype)[:k]
+
+    def below(f: float) -> torch.Tensor | None:
+        m = round(f * 2**bits)
+        if m >= 2**bits:
+            return None  # always fails
+        if m <= 0:
+            return torch.zeros(k, dtype=torch.uint8, device=gen.device)
+        assert r is not None
+        return (r < m - 2 ** (bits - 1)).view(torch.uint8).neg_()  # P(V < m - 2^(b-1)) = m / 2^b
+
+    a1 = below(f_one)
+    return (a1, a1) if f_one == f_zero else (a1, below(f_zero))
+
+
+def fraction_bits(*fs: float) -> int:
+    """Bits of the random fractions a cells draw compares with ``fs``: 16, or 32 when rounding some nonzero F
+    to 2^-16 would move it by more than 0.1 % (F < ~0.008 off the 2^-16 grid)."""
+    ok = all(abs(round(f * 65536) - f * 65536) <= 1e-3 * f * 65536 for f in fs if 0 < f < 1)
+    return 16 if ok else 32
 
 
 def _bernoulli_indices(
     n: int, p: float, gen: torch.Generator, device: torch.device, *, fixed_schedule: bool
-) -> torch.Tensor:
-    """Sorted indices in [0, n) each kept with probability p, via geometric gaps (cost ∝ n·p).
+) -> Iterator[torch.Tensor]:
+    """Sorted indices in [0, n), each kept with probability p, via geometric gaps (cost ∝ n·p), in blocks.
 
-    ``fixed_schedule`` draws the gaps in blocks whose sizes do not depend on ``n`` or ``p``'s count, so two
-    calls with the same generator state and ``p`` but different ``n`` agree on their common prefix.
+    Blocks hold at most ``STEP`` indices. ``fixed_schedule`` draws the gaps in blocks whose sizes do not depend
+    on ``n`` or ``p``, so two calls with the same generator state and ``p`` but different ``n`` agree on their
+    common prefix (monotone models).
     """
     if n == 0 or p <= 0:
-        return torch.empty(0, dtype=torch.int64, device=device)
+        return
     if p >= 1:
-        return torch.arange(n, device=device)
+        for start in range(0, n, STEP):
+            yield torch.arange(start, min(n, start + STEP), device=device)
+        return
     inv_log = 1.0 / math.log1p(-p)
     dtype = torch.float32 if p > 1e-5 else torch.float64  # gaps beyond 2^24 need float64
-    out: list[torch.Tensor] = []
     last = -1
     mean = n * p
-    size = _SCHEDULE_START if fixed_schedule else int(mean + 6 * math.sqrt(mean) + 64)
+    size = _SCHEDULE_START if fixed_schedule else int(min(STEP, mean + 6 * math.sqrt(mean) + 64))
     while True:
         u = torch.rand(size, generator=gen, device=device, dtype=dtype)
         gaps = torch.log1p(u.neg_()).mul_(inv_log).floor_().to(torch.int64).add_(1)
         pos = torch.cumsum(gaps, 0).add_(last)
-        if int(pos[-1]) >= n:
-            out.append(pos[: int(torch.searchsorted(pos, n))])
-            break
-        out.append(pos)
-        last = int(pos[-1])
-        size = min(2 * size, _SCHEDULE_MAX) if fixed_schedule else max(1024, int(0.25 * size))
-    return out[0] if len(out) == 1 else torch.cat(out)
+        end = int(pos[-1])
+        if end >= n:
+            cut = int(torch.searchsorted(pos, n))
+            if cut:
+                yield pos[:cut]
+            return
+        yield pos
+        last = end
+        if fixed_schedule:
+            size = min(2 * size, STEP)
+        else:
+            rest = (n - 1 - last) * p
+            size = int(min(STEP, max(1024, rest + 6 * math.sqrt(rest) + 64)))
+
+
+_SCHEDULE_START = 1024
 
 
 def _digits(p: float) -> int:
@@ -373,20 +496,17 @@ def _digits(p: float) -> int:
     return 0 if m <= 0 or m >= 65536 else 16 - ((m & -m).bit_length() - 1)
 
 
-def bernoulli_bits_by_value(
-    data: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator
+def bernoulli_words_by_value(
+    stored: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator
 ) -> torch.Tensor:
-    """Bytes whose bit b is Bernoulli(f_one) where ``data``'s bit b is 1, else Bernoulli(f_zero).
+    """int64 words whose bit b is Bernoulli(f_one) where ``stored``'s bit b is 1, else Bernoulli(f_zero).
 
     One random fraction V per cell compared with the cell's own threshold (f_one or f_zero by its stored bit),
     digit by digit, 64 cells per int64: each cell uses one comparison, so the two probabilities share the
     random words (max of their digit counts, not the sum). F's rounded to multiples of 2^-16.
     """
-    n = data.numel()
     m1, m0 = (min(65536, max(0, round(f * 65536))) for f in (f_one, f_zero))
-    words = -(-n // 8)
-    padded = data if n == words * 8 else torch.nn.functional.pad(data, (0, words * 8 - n))
-    ones = padded.view(torch.int64)
+    ones = stored
     zeros = ~ones
     full = torch.full_like(ones, -1)
     less = torch.zeros_like(ones)
@@ -410,21 +530,20 @@ def bernoulli_bits_by_value(
             equal &= ~(r ^ threshold)
         if not rest:
             break
-    return less.view(torch.uint8)[:n]
+    return less
 
 
-def bernoulli_bits(n: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
-    """``n`` random bytes whose bits are iid Bernoulli(p), p rounded to a multiple of 2^-16.
+def bernoulli_words(words: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
+    """``words`` random int64 whose bits are iid Bernoulli(p), p rounded to a multiple of 2^-16.
 
     Compares a random binary fraction V = 0.r₁r₂… (one random word per digit) with p's binary expansion
     MSB first, 64 cells per int64: V < p has probability p. Stops after p's last 1-digit.
     """
     m = round(p * 65536)
     if m <= 0:
-        return torch.zeros(n, dtype=torch.uint8, device=device)
+        return torch.zeros(words, dtype=torch.int64, device=device)
     if m >= 65536:
-        return torch.full((n,), 255, dtype=torch.uint8, device=device)
-    words = -(-n // 8)
+        return torch.full((words,), -1, dtype=torch.int64, device=device)
     lowest = (m & -m).bit_length() - 1  # last 1-digit of p
     less: torch.Tensor | None = None
     equal: torch.Tensor | None = None
@@ -437,4 +556,4 @@ def bernoulli_bits(n: int, p: float, gen: torch.Generator, device: torch.device)
         else:
             equal = ~r if equal is None else equal.bitwise_and_(~r)
     assert less is not None
-    return less.view(torch.uint8)[:n]
+    return less

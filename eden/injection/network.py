@@ -431,10 +431,11 @@ class NetworkInjector:
         if flips.mask is not None or not lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test too)
             correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
             return
-        if flips.byte is None or not flips.byte.numel():
+        changed = flips.changed_bytes()
+        if changed is None or not changed.numel():
             return
         slot_words = batch.slot_bytes * 8 // self.fmt.bits
-        word = words_of_bytes(self.fmt, flips.byte, batch.reads * slot_words)
+        word = words_of_bytes(self.fmt, changed, batch.reads * slot_words)
         row = torch.div(word, slot_words, rounding_mode="floor")
         col = word - row * slot_words
         if slot_words > batch.numel:  # int4 padding nibble

@@ -30,9 +30,15 @@ def build(name: str, *, seed: int = 1, **overrides: Any) -> ErrorModel:
 
 
 def weak_map(
-    model: ErrorModel, *, n_bits: int = REGION_BITS, word_bits: int = 8, path: str = "auto", **layout: Any
+    model: ErrorModel,
+    *,
+    n_bits: int = REGION_BITS,
+    word_bits: int = 8,
+    path: str = "auto",
+    draw: str = "auto",
+    **layout: Any,
 ) -> WeakCellMap:
-    return WeakCellMap(model, Layout(geometry=GEO, **layout), n_bits, word_bits, path=path)
+    return WeakCellMap(model, Layout(geometry=GEO, **layout), n_bits, word_bits, path=path, draw=draw)
 
 
 def read_many(wcm: WeakCellMap, reads: int, *, fill: int = 0, seed: int = 0) -> torch.Tensor:
