@@ -182,6 +182,24 @@ def _check_paths(cfg: DictConfig) -> None:
             raise ConfigError(f"paths.{key}", str(path), "a folder (this path is an existing file)")
 
 
+def _importable(dotted: str) -> bool:
+    """Whether ``a.b.C`` names an attribute of an importable module (quietly: Hydra's locator logs its failures)."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
 def _instantiate_checked(cfg: DictConfig, group: str) -> None:
     """Run the constructor of the ``_target_`` of ``cfg[group]`` (cheap: data sets load lazily) so its own checks
     fail here, before any MLflow run; Hydra wraps their errors, so the ``EdenError`` inside is re-raised."""
@@ -191,6 +209,10 @@ def _instantiate_checked(cfg: DictConfig, group: str) -> None:
     node = OmegaConf.to_container(cfg[group], resolve=True)
     if not isinstance(node, dict) or "_target_" not in node:
         raise ConfigError(f"{group}._target_", None, f"the class or function building the {group} (conf/{group}/)")
+    if not _importable(str(node["_target_"])):
+        raise ConfigError(
+            f"{group}._target_", node["_target_"], f"an importable class or function (as in conf/{group}/*.yaml)"
+        ) from None
     try:
         instantiate(node)
     except InstantiationException as exc:
@@ -258,6 +280,11 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         node = OmegaConf.to_container(cfg[group], resolve=True)
         assert isinstance(node, dict)
         built[group] = registry_for(group).build({str(k): v for k, v in node.items()}, seed=int(cfg.seed))
+    memory = getattr(built["platform"], "dram", None)
+    if isinstance(memory, str):  # the platform's own memory (evaluate stage): load its YAML now, not at the end
+        from eden.platforms.dram_costs import device_of
+
+        device_of(memory)
     return built
 
 
