@@ -11,8 +11,10 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -22,10 +24,13 @@ from mlflow.tracking import MlflowClient
 from resilience_helpers import CHILD_ENV, REPO, all_runs, parents
 from tracker_worker import EXPERIMENT, curve, wide
 
+from eden.tracking import Tracker
+
 pytestmark = pytest.mark.slow
 WORKER = Path(__file__).with_name("tracker_worker.py")
 STEPS, WIDTH = 40, 300
 SERVER_WAIT_S = 120
+MLFLOW_BUSY_TIMEOUT_S = 20  # PRAGMA busy_timeout that MLflow 3.x sets on every SQLite session
 
 
 def run_workers(uri: str, jobs: int, tmp: Path) -> list[dict]:
@@ -93,6 +98,34 @@ def test_twelve_workers_on_one_sqlite_store_lose_nothing(sqlite_store: str, tmp_
     reports = run_workers(sqlite_store, jobs, tmp_path)
     assert_nothing_lost(sqlite_store, reports, jobs)
     print(f"busy-store retries over {jobs} workers: {sum(r['retried'] for r in reports)}")
+
+
+def test_a_store_locked_beyond_mlflows_busy_timeout_is_retried_not_lost(sqlite_store: str) -> None:
+    """A writer holding SQLite's lock longer than MLflow waits: MLflow raises "database is locked", Tracker retries."""
+    tracker = Tracker(enabled=True, uri=sqlite_store, experiment=EXPERIMENT, backoff_s=0.5)
+    parent = tracker.start(run_name="locked", tags={})
+    locked, released = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        con = sqlite3.connect(sqlite_store.removeprefix("sqlite:///"), isolation_level=None)
+        con.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        time.sleep(MLFLOW_BUSY_TIMEOUT_S + 2)
+        con.execute("COMMIT")
+        con.close()
+        released.set()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        tracker.log_metrics({"acc": 0.93})
+        tracker.finish()
+    finally:
+        holder.join()
+    assert released.is_set() and tracker.retried >= 1
+    run = MlflowClient(tracking_uri=sqlite_store).get_run(str(parent))
+    assert run.data.metrics == {"acc": 0.93} and run.info.status == "FINISHED"
 
 
 def free_port() -> int:
