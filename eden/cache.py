@@ -62,7 +62,7 @@ def atomic_open(path: Path, mode: str = "w", *, newline: str | None = None) -> I
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, mode, newline=newline) if mode == "w" else os.fdopen(fd, mode) as handle:
+        with os.fdopen(fd, mode, encoding="utf-8", newline=newline) if mode == "w" else os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
