@@ -76,7 +76,20 @@ def earlier_run(uri: str) -> str:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes (to show a failed run changed none)."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != ".lock")  # locks are not results
+    return {str(p.relative_to(folder)): p.read_bytes() for p in files}
 
 
 ComposeFn = Callable[[list[str]], DictConfig]
+
+
+def baseline_folder(cfg: DictConfig) -> Path:
+    """Where the pipeline looks for the baseline of ``cfg`` (same key as ``run_stages``)."""
+    from eden.cache import StageCache
+    from eden.context import RunContext
+    from eden.stages import baseline
+    from eden.tracking import Tracker
+
+    ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
+                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    return ctx.cache.folder("baseline", {"stage": baseline.determining(ctx), "upstream": ""})
