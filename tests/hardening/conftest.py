@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis caches what it learns from the source (and, unless database=None, its examples) in ./.hypothesis:
+# keep every write of these property tests out of the repository.
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "eden-hypothesis"))
 
 
 @pytest.fixture(scope="session")
