@@ -47,6 +47,29 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> floa
     return statistics.median(times)
 
 
+def interleaved_times(fns: dict[str, Callable[[], object]], rounds: int, warmup: int = 1) -> dict[str, list[float]]:
+    """Wall times of every ``fn`` per round, the functions run one after another within each round.
+
+    On a shared machine the load changes over seconds; timing the functions of one comparison in the same
+    round, and taking the median of per-round ratios (``paired_ratio``), compares them under the same load.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, rounds)):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def paired_ratio(num: list[float], den: list[float]) -> float:
+    """Median over rounds of ``num[i] / den[i]`` (times from ``interleaved_times``)."""
+    return statistics.median(a / b for a, b in zip(num, den, strict=True))
+
+
 def print_checks(checks: list[Check]) -> None:
     for c in checks:
         print(c.line())
