@@ -56,8 +56,12 @@ def grid_bounds(
 def correct_(values: torch.Tensor, mode: str, lo: torch.Tensor, hi: torch.Tensor, *, may_be_nan: bool) -> torch.Tensor:
     """Apply the correction ``mode`` to decoded ``values`` in place and return them."""
     if mode == "zero":
-        implausible = torch.clamp(values, lo, hi) != values  # NaN stays NaN under clamp: != is True
-        return values.masked_fill_(implausible, 0)
+        plausible = (values >= lo).logical_and_(values <= hi)  # NaN compares False: implausible
+        if may_be_nan:
+            return values.masked_fill_(plausible.logical_not_(), 0)
+        # finite values (integer formats): multiplying by the mask is ~3x faster than masked_fill_ on CPU;
+        # + 0.0 turns the −0.0 of a zeroed negative value into +0.0, as masked_fill_ would write
+        return values.mul_(plausible).add_(0.0)
     if mode == "saturate":
         if may_be_nan:
             values.nan_to_num_(nan=0.0)

@@ -424,7 +424,7 @@ class NetworkInjector:
         """
         assert self.ranges is not None
         lo, hi = self.ranges[dt.key]
-        clean_lo, clean_hi = torch.stack([rows.min(), rows.max()]).tolist() if rows.numel() else (lo, hi)
+        clean_lo, clean_hi = (float(v) for v in torch.aminmax(rows)) if rows.numel() else (lo, hi)
         if widen and clean_lo == clean_lo and clean_hi == clean_hi:
             lo, hi = min(lo, clean_lo), max(hi, clean_hi)
         bounds = grid_bounds(self.fmt, lo, hi, batch.scale, values.dtype, values.device)
