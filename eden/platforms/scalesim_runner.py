@@ -25,14 +25,13 @@ import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
+from eden.cache import atomic_write_json
 from eden.errors import ConfigError
 from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic, row_hit_rate, tiled_traffic
@@ -149,10 +148,7 @@ class ScaleSimRunner:
         else:
             counts = self._simulate(layer, bytes_per_value)
             self.simulated += 1
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self.cache_dir, suffix=".tmp", delete=False) as tmp:
-                json.dump(counts, tmp)
-            os.replace(tmp.name, path)  # atomic: parallel runs never read half a file
+            atomic_write_json(path, counts)  # atomic: parallel runs never read half a file
         g, b = layer.groups, bytes_per_value
         hit = row_hit_rate(access_bytes=access_bytes, interleave_bytes=interleave_bytes)
         return LayerTraffic(

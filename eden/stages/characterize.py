@@ -132,7 +132,9 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         on_round=progress,
     )
     grid = grid_evaluations(len(keys), start=start, factor=float(ch.fine_factor), cap=float(ch.ber_max))
-    with open(folder / "tolerances.csv", "w", newline="") as f:
+    from eden.cache import atomic_open
+
+    with atomic_open(folder / "tolerances.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["data_type", "tolerable_ber"])
         writer.writerows(tolerances.items())

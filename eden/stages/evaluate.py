@@ -42,7 +42,9 @@ def mapping_from_entries(entries: Sequence[Mapping[str, Any]] | None) -> dict[st
 
 
 def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", newline="") as handle:
+    from eden.cache import atomic_open
+
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["layer"])
         writer.writeheader()
         writer.writerows(rows)
