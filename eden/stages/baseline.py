@@ -65,6 +65,7 @@ def train(
         deterministic=True,
     )
     pl.seed_everything(int(ctx.cfg.seed), workers=True, verbose=False)
+    model.train()  # Lightning keeps the modes it is given; a loaded checkpoint arrives in eval mode (BN, dropout)
     trainer.fit(module, train_dataloaders=ctx.data.train_loader(ctx.generator(offset=1)))
 
 
