@@ -22,11 +22,16 @@ bits back exactly. Two read paths, chosen per data type by a measured cost model
 Flips are applied with a carry-free add (+m sets a clear bit, −m clears a set one; distinct bits of one byte
 add without carries) and restored by writing back the bytes saved before each step, last step first.
 
-Threads: every read works in steps of at most ``STEP`` elements, torch's intra-op grain size, so each CPU
-op of a read runs inline on the calling thread. A read never forks an OpenMP team (on a shared, loaded CPU
-every fork/join waited for a preempted worker: sparse reads were 10-50x slower with 2 threads) and never
-changes the process-wide thread count, which a library call must not do (another Python thread's ops would
-silently run on one thread meanwhile). Steps of ~32K elements also keep a step's temporaries in L2.
+Threads: on a CPU a read runs on one intra-op thread (``serial_reads``). Its ops are small (∝ flips, or
+steps of ``STEP`` elements), and torch parallelizes some of them from ~4K elements (log1p, floor: their grain
+size is far below the 32K of most ops). On a shared, loaded CPU every such OpenMP fork/join waited for a
+preempted worker, 20-50 ms each: sparse reads were 10-100x slower with 2 threads; on an idle CPU one thread
+costs them nothing, since steps are too small for a second thread to pay off. Torch has no per-op or per-call
+thread setting, so the guard sets the process-wide count, scoped as tightly as it can be: only for CPU data, not
+at all when torch already uses one thread, re-entrant and thread-safe (the first reader in saves the count,
+the last one out restores it, in ``finally``), and switchable off with ``set_serial_reads(False)``. Meanwhile
+other Python threads' new parallel regions may run on one thread too (the count is global in torch).
+Steps also bound a read's temporaries and keep them in L2.
 
 With ``monotone`` models the gaps draw walks the weak cells in weakness order with a fixed draw schedule and
 counter-based thinning, so one read's errors at a lower BER are a subset of the same read's errors at a higher
@@ -36,7 +41,9 @@ BER; the cells and dense draws are then not used (they would couple differently)
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -45,9 +52,41 @@ from eden.injection.error_model import CellClass, ErrorModel
 from eden.injection.weak_cells import class_weak_bits, hash_uniform, mix_seed
 from eden.layout import Layout
 
-#: Elements per vectorized step of a read: torch's intra-op grain size (``at::internal::GRAIN_SIZE``), so each
-#: CPU op of a step runs inline on the calling thread (no OpenMP fork/join; see the module doc).
+#: Elements per vectorized step of a read (torch's intra-op grain size for most ops; ~0.5 MB of temporaries).
 STEP = 1 << 15
+
+_serial_lock = threading.Lock()
+_serial_depth = 0
+_serial_saved = 0
+_serial_enabled = True
+
+
+def set_serial_reads(enabled: bool) -> None:
+    """Whether CPU reads run on one intra-op thread (default True; see the module doc for why)."""
+    global _serial_enabled
+    _serial_enabled = bool(enabled)
+
+
+@contextmanager
+def serial_reads(device: torch.device) -> Iterator[None]:
+    """One intra-op thread for a CPU read, restored afterwards; re-entrant and safe across Python threads."""
+    global _serial_depth, _serial_saved
+    if device.type != "cpu" or not _serial_enabled:
+        yield
+        return
+    with _serial_lock:
+        if _serial_depth == 0:
+            _serial_saved = torch.get_num_threads()
+            if _serial_saved > 1:
+                torch.set_num_threads(1)
+        _serial_depth += 1
+    try:
+        yield
+    finally:
+        with _serial_lock:
+            _serial_depth -= 1
+            if _serial_depth == 0 and _serial_saved > 1:
+                torch.set_num_threads(_serial_saved)
 
 #: Cost model of one read on the 2-core CPU, ns per unit, measured with ``python -m eden.bench injection
 #: --crossover`` (BENCHMARKS.md) on a 25M-word tensor: gaps ~13-30 ns per candidate (+ a thinning draw per
@@ -142,10 +181,11 @@ class Flips:
         self.mask = mask
 
     def restore_(self, data: torch.Tensor) -> None:
-        if self.mask is not None:
-            _xor_by_steps(data, self.mask)
-        for byte, orig, _ in reversed(self.parts):  # last step first: the earliest step saved the clean byte
-            data.scatter_(0, byte, orig)
+        with serial_reads(data.device):
+            if self.mask is not None:
+                _xor_by_steps(data, self.mask)
+            for byte, orig, _ in reversed(self.parts):  # last step first: the earliest step saved the clean byte
+                data.scatter_(0, byte, orig)
 
     def changed_bytes(self) -> torch.Tensor | None:
         """Storage bytes with at least one flipped bit, possibly repeated (sparse reads; None if dense)."""
@@ -268,6 +308,10 @@ class WeakCellMap:
         if self.dense is None and not self.sparse:
             return Flips()
         read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        with serial_reads(data.device):
+            return self._reads_serial(data, reads, read_seed)
+
+    def _reads_serial(self, data: torch.Tensor, reads: int, read_seed: int) -> Flips:
         if self.dense is not None:
             return self._dense_reads(data, read_seed, reads)
         parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -294,6 +338,11 @@ class WeakCellMap:
         if not self.sparse:
             return empty, empty
         read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        with serial_reads(data.device):
+            return self._sample_reads_serial(data, reads, read_seed)
+
+    def _sample_reads_serial(self, data: torch.Tensor, reads: int, read_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        empty = torch.empty(0, dtype=torch.int64, device=self.device)
         bits_parts, read_parts = [], []
         for c in self.sparse:
             for step in self._class_steps(c, read_seed, reads, 0):

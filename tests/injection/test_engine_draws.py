@@ -127,17 +127,54 @@ def test_cells_draw_is_refused_for_monotone_models() -> None:
 
 
 @pytest.mark.parametrize("path", ["sparse", "dense"])
-def test_a_read_never_changes_the_process_wide_thread_count(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
-    """Reads stay inline by working in steps of the intra-op grain size, not by setting torch's threads."""
-
-    def refuse(n: int) -> None:
-        raise AssertionError(f"a read called torch.set_num_threads({n})")
-
-    monkeypatch.setattr(torch, "set_num_threads", refuse)
+def test_a_read_restores_the_thread_count_and_skips_it_at_one_thread(
+    monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    calls: list[int] = []
+    state = {"n": 2}
+    monkeypatch.setattr(torch, "get_num_threads", lambda: state["n"])
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), state.__setitem__("n", n)))
     wcm = weak_map(build("uniform", ber=5e-2), path=path)
     data = torch.zeros(REGION_BITS // 8, dtype=torch.uint8)
     wcm.corrupt_(data, torch.Generator().manual_seed(0)).restore_(data)
-    assert not data.any()
+    assert not data.any() and calls == [1, 2, 1, 2] and state["n"] == 2  # read, restore: each scoped
+    calls.clear()
+    state["n"] = 1
+    wcm.corrupt_(data, torch.Generator().manual_seed(0)).restore_(data)
+    assert calls == []  # already one thread: untouched
+    state["n"] = 2
+    engine.set_serial_reads(False)
+    try:
+        wcm.corrupt_(data, torch.Generator().manual_seed(0)).restore_(data)
+    finally:
+        engine.set_serial_reads(True)
+    assert calls == []
+
+
+def test_concurrent_reads_from_python_threads_restore_the_original_thread_count() -> None:
+    """First reader in saves the count, last one out restores it (a naive save/restore per read could leave 1)."""
+    import threading
+
+    before = torch.get_num_threads()
+    wcm = weak_map(build("data_dependent", ber=2e-2), path="sparse")
+    errors: list[BaseException] = []
+
+    def reader(seed: int) -> None:
+        try:
+            data = torch.zeros(REGION_BITS // 8, dtype=torch.uint8)
+            for i in range(30):
+                wcm.corrupt_(data, torch.Generator().manual_seed(seed * 100 + i)).restore_(data)
+            assert not data.any()
+        except BaseException as e:  # reported by the main thread below
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert torch.get_num_threads() == before
 
 
 def test_dense_read_of_unaligned_storage_is_exact() -> None:
