@@ -59,9 +59,13 @@ class RunContext:
         from hydra.utils import instantiate
 
         node = OmegaConf.to_container(self.cfg.model, resolve=True)
-        model = instantiate(node)
-        with torch.no_grad():
-            model.eval()(self.data.example_input())
+        # Initialization draws from torch's global generator: seed it from the run, in a forked state, so a run's
+        # weights never depend on what ran before in the process (a serial sweep) and the global RNG is untouched.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.cfg.seed))
+            model = instantiate(node)
+            with torch.no_grad():
+                model.eval()(self.data.example_input())
         return model.train()
 
     @cached_property

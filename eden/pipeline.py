@@ -34,7 +34,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from eden.cache import StageCache, config_key
-from eden.config import STAGES, validate
+from eden.cli import eden_error_in
+from eden.config import STAGES, preflight, validate
 from eden.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
     tc = cfg.tracking
     tracker = Tracker(enabled=bool(tc.enabled), uri=str(tc.uri), experiment=str(tc.experiment))
     ctx = RunContext(cfg=cfg, members=members, tracker=tracker, cache=StageCache(cfg.paths.cache))
+    preflight(cfg, members, ctx.data_types)  # partitions vs the network's sizes: before any training
     tags = {
         **choice_tags(_choices(choices)),
         "seed": str(cfg.seed),
@@ -130,7 +132,9 @@ def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
         tracker.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         metrics = run_stages(ctx)
     except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        cause = eden_error_in(exc)  # errors of instantiated targets arrive wrapped by Hydra
+        shown = cause if cause is not None else exc
+        reason = f"{type(shown).__name__}: {shown}".splitlines()[0]
         tracker.finish("KILLED" if is_interruption(exc) else "FAILED", reason=reason)
         raise
     tracker.finish("FINISHED")

@@ -96,7 +96,7 @@ class DeviceData:
     def load(cls, path: str | Path) -> DeviceData:
         """Read and validate a device-data ``.npz`` file (format in the module docstring)."""
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as npz:  # closed even when bad
                 arrays = {k: npz[k] for k in npz.files}
         except FileNotFoundError:
             raise ConfigError("device_data", str(path), "an existing .npz file") from None

@@ -149,7 +149,7 @@ def load_json(path: str | Path, *, tolerances: Mapping[str, float] | None = None
     """Read and validate a mapping file (see :func:`check_table`)."""
     try:
         table = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, and UnicodeDecodeError of a binary file
         raise ConfigError("mapping_file", str(path), f"a readable mapping JSON file ({exc})") from None
     return check_table(table, tolerances=tolerances, source="mapping_file")
 

@@ -40,11 +40,17 @@ def determining(ctx: RunContext) -> dict[str, Any]:
 def reference_accuracy(ctx: RunContext) -> float:
     """Error-free accuracy of the baseline in the run's format on the characterization sample."""
     if "reference_acc" not in ctx.memo:
+        from eden.config import check_target_reachable
         from eden.stages.baseline import load_model
         from eden.stages.common import clean_accuracy
 
+        ch = ctx.cfg.characterize
         model = load_model(ctx, ctx.folders["baseline"])
-        ctx.memo["reference_acc"] = clean_accuracy(ctx, model, float(ctx.cfg.characterize.sample_fraction))
+        reference = clean_accuracy(ctx, model, float(ch.sample_fraction))
+        n_sample = len(ctx.data.eval_loader(float(ch.sample_fraction), seed=int(ctx.cfg.seed)).dataset)  # type: ignore[arg-type]
+        # A target finer than the sample can resolve would map everything to nominal after hours of search.
+        check_target_reachable(float(ctx.cfg.target.max_drop), reference, n_sample, int(ch.seeds), float(ch.confidence))
+        ctx.memo["reference_acc"] = reference
     return float(ctx.memo["reference_acc"])
 
 

@@ -274,12 +274,6 @@ def test_mapping_file_that_is_a_list_or_absent(tmp_path: Path) -> None:
     assert_one_line(str(err.value), "mapping_file", "a readable mapping JSON file", "No such file")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="eden.mapping.table.load_json catches OSError and JSONDecodeError but not UnicodeDecodeError (a binary "
-    "file): it should catch ValueError too",
-)
 def test_binary_mapping_file(tmp_path: Path) -> None:
     path = tmp_path / "mapping.json"
     with zipfile.ZipFile(path, "w") as z:

@@ -128,12 +128,6 @@ def test_a_logged_seed_reproduces_the_accuracy_of_a_run(
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings(LIGHTNING_WARNING)
-@pytest.mark.xfail(
-    strict=True,
-    reason="the baseline's weight initialization draws from torch's global generator (RunContext.build_model runs "
-    "before seed_everything), so a run's accuracy depends on what ran before it in the process (a serial sweep): "
-    "build_model should initialize under torch.random.fork_rng() with torch.manual_seed(cfg.seed)",
-)
 def test_accuracy_does_not_depend_on_the_global_generator(
     compose_cfg: ComposeFn, tiny_overrides: list[str], store: str, tmp_path: Path
 ) -> None:
