@@ -52,15 +52,18 @@ def interleaved_times(fns: dict[str, Callable[[], object]], rounds: int, warmup:
 
     On a shared machine the load changes over seconds; timing the functions of one comparison in the same
     round, and taking the median of per-round ratios (``paired_ratio``), compares them under the same load.
+    The order rotates between rounds: the first call after another kind of work (e.g. a parallel clone whose
+    OpenMP workers still spin) pays extra, and no function should always be the one that pays.
     """
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(max(1, rounds)):
-        for name, fn in fns.items():
+    names = list(fns)
+    for r in range(max(1, rounds)):
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotated: no one is always first
             start = time.perf_counter()
-            fn()
+            fns[name]()
             times[name].append(time.perf_counter() - start)
     return times
 
