@@ -19,7 +19,9 @@ from eden.tracking import Tracker
 def make_ctx(cfg: DictConfig, *, tracking: bool = False) -> RunContext:
     tracker = Tracker(enabled=tracking, uri=str(cfg.tracking.uri), experiment="test")
     tracker.start(run_name="t", tags={})
-    return RunContext(cfg=cfg, members={}, tracker=tracker, cache=StageCache(cfg.paths.cache))
+    from eden.config import validate
+
+    return RunContext(cfg=cfg, members=validate(cfg), tracker=tracker, cache=StageCache(cfg.paths.cache))
 
 
 @pytest.fixture
@@ -50,8 +52,9 @@ def test_ranges_cover_every_data_type_and_bound_the_weights(baseline_cfg: DictCo
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Conv2d | torch.nn.Linear):
             lo, hi = result["ranges"][f"{name}.weights"]
-            assert lo == pytest.approx(float(module.weight.min())) and hi == pytest.approx(
-                float(module.weight.max())
+            w = module.weight.detach()
+            assert lo == pytest.approx(float(w.min())) and hi == pytest.approx(
+                float(w.max())
             )
     # ReLU outputs feed the later layers: their IFM range starts at 0
     assert result["ranges"]["classifier.3.ifm"][0] == 0.0

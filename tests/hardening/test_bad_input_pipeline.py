@@ -81,14 +81,10 @@ def test_empty_data_set_fails_before_training(
         "data: the training split of EmptyData has no samples; allowed: a data set with at least one sample in "
         "each split (check data.root and the data set's files)"
     )
-    runs = [r for r in mlflow_runs(store) if r.info.run_id != earlier[0]]
-    by_name = {r.data.tags.get("mlflow.runName"): r for r in runs}
-    assert by_name["baseline"].info.status == "FAILED"  # the stage's child run
-    parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
-    assert parent.info.status == "FAILED" and parent.data.tags["failure_reason"] == f"DataError: {err.value}"
-    assert not (_baseline_folder(cfg) / "done.json").exists()  # nothing cached as finished
-    assert not (_baseline_folder(cfg) / "model.pt").exists()  # no training happened
-    _intact(store, earlier, new_folders={_baseline_folder(cfg).name})
+    # The pre-flight (the network's data types need one example input) finds it before any MLflow run or stage.
+    assert [r for r in mlflow_runs(store) if r.info.run_id != earlier[0]] == []
+    assert not _baseline_folder(cfg).exists()  # no stage started, nothing trained or cached
+    _intact(store, earlier, new_folders=set())
 
 
 def test_config_key_of_the_baseline_folder_matches_the_pipeline(
