@@ -1,25 +1,7 @@
-"""Resilience fixtures: a migrated MLflow SQLite store copied per test (migrating one costs seconds)."""
+"""Resilience fixtures: a migrated MLflow SQLite store copied per test (see tests/mlflow_helpers.py)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from mlflow_helpers import migrated_store, sqlite_store
 
-import pytest
-
-
-@pytest.fixture(scope="session")
-def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("resilience_store") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path.as_posix()}").search_experiments()  # runs the schema migrations
-    return path
-
-
-@pytest.fixture
-def sqlite_store(migrated_store: Path, tmp_path: Path) -> str:
-    """URI of a fresh, empty, migrated store at ``tmp_path/mlflow.db``."""
-    path = tmp_path / "mlflow.db"
-    shutil.copy(migrated_store, path)
-    return f"sqlite:///{path.as_posix()}"
+__all__ = ["migrated_store", "sqlite_store"]  # fixtures: pytest registers them from this namespace

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+from mlflow_helpers import mlflow_server
 from resilience_helpers import CHILD_ENV, REPO, all_runs, parents
 from tracker_worker import EXPERIMENT, curve, wide
 
@@ -128,56 +126,9 @@ def test_a_store_locked_beyond_mlflows_busy_timeout_is_retried_not_lost(sqlite_s
     assert run.data.metrics == {"acc": 0.93} and run.info.status == "FINISHED"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_WAIT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"mlflow server exited with {server.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"mlflow server did not answer within {SERVER_WAIT_S} s: {log.read_text()[-2000:]}")
-
-
 def test_eight_workers_through_an_mlflow_server_lose_nothing(tmp_path: Path) -> None:
     jobs = 8
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    cmd = [
-        str(Path(sys.executable).with_name("mlflow")),
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{(tmp_path / 'server.db').as_posix()}",
-        "--default-artifact-root",
-        (tmp_path / "artifacts").as_uri(),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path)
-    try:
-        wait_healthy(url, server, log)
+    with mlflow_server(tmp_path, wait_s=SERVER_WAIT_S) as url:
         reports = run_workers(url, jobs, tmp_path)
         assert_nothing_lost(url, reports, jobs)
         print(f"busy-store retries over {jobs} workers through the server: {sum(r['retried'] for r in reports)}")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and its worker processes (its own session)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)

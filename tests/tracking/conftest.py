@@ -1,25 +1,14 @@
-"""A migrated MLflow SQLite store, created once per session and copied per test (creating one costs seconds)."""
+"""A migrated MLflow SQLite store, created once per session and copied per test (see tests/mlflow_helpers.py)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from mlflow_helpers import migrated_store, sqlite_store
 
-
-@pytest.fixture(scope="session")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("mlflow_template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path.as_posix()}").search_experiments()  # runs the schema migrations
-    return path
+__all__ = ["migrated_store", "sqlite_store", "store"]  # fixtures: pytest registers them from this namespace
 
 
 @pytest.fixture
-def store(template_store: Path, tmp_path: Path) -> str:
-    """URI of a fresh, empty store of this test."""
-    path = tmp_path / "mlflow.db"
-    shutil.copy(template_store, path)
-    return f"sqlite:///{path.as_posix()}"
+def store(sqlite_store: str) -> str:
+    """URI of a fresh, empty store of this test (the tracking tests' name for ``sqlite_store``)."""
+    return sqlite_store

@@ -6,17 +6,12 @@ The runs are logged *through the server* (``http://`` tracking URI), as workers 
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+from mlflow_helpers import mlflow_server
 from synthetic_runs import ERROR_MODELS, PLATFORMS, fill_platforms
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,26 +29,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_WAIT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"mlflow server exited with {server.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    pytest.fail(f"mlflow server did not answer within {SERVER_WAIT_S} s: {log.read_text()[-2000:]}")
-
-
 def render(url: str, profile: Path) -> str:
     """The DOM after the single-page app has rendered (Chromium's virtual time runs its scripts to idle)."""
     cmd = [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom"]
@@ -66,27 +41,7 @@ def render(url: str, profile: Path) -> str:
 def test_experiment_page_lists_every_run_of_a_sweep(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium chromium-driver")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    cmd = [
-        str(Path(sys.executable).with_name("mlflow")),
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}",
-        "--default-artifact-root",
-        (tmp_path / "artifacts").as_uri(),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_healthy(url, server, log)
+    with mlflow_server(tmp_path, wait_s=SERVER_WAIT_S) as url:
         fill_platforms(url)  # through the server's REST API
         client = MlflowClient(tracking_uri=url)
         exp = client.get_experiment_by_name("eden")
@@ -99,10 +54,3 @@ def test_experiment_page_lists_every_run_of_a_sweep(tmp_path: Path) -> None:
         assert not missing, f"runs not listed on the experiment page: {missing}"
         assert "Run Name" in dom  # the runs table itself, not an error page that happens to echo names
         assert f">platforms#{len(names)}<" not in dom  # control: a run that does not exist is not found
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)
