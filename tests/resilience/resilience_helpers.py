@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cli_helpers import run_cli
+
 REPO = Path(__file__).resolve().parents[2]
 #: A run small enough for CI: digits, one baseline epoch, a short coarse search, one error seed.
 TINY = [
@@ -89,15 +91,7 @@ class RunPy:
 
 def run_to_end(args: list[str], log: Path, timeout: float = 300.0) -> str:
     """Run ``run.py ARGS`` to completion; return its output (asserting success)."""
-    proc = subprocess.run(
-        [sys.executable, "run.py", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=CHILD_ENV,
-        timeout=timeout,
-        check=False,
-    )
+    proc = run_cli(*args, timeout=timeout, env=CHILD_ENV)
     text = proc.stdout + proc.stderr
     log.write_text(text)
     assert proc.returncode == 0, text[-4000:]
