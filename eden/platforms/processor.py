@@ -2,59 +2,80 @@
 
 from __future__ import annotations
 
-from eden.platforms.base import Platform
-from eden.platforms.composition import TimingModel
-from eden.platforms.topology import Topology
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from eden.platforms.base import field_number
+from eden.platforms.interface import BusPlatform, DramInterface
+from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic, analytical_traffic
 
 
-class CachedProcessor(Platform):
+class CachedProcessor(BusPlatform):
     """A processor whose DRAM traffic follows the tiling model of :mod:`eden.platforms.traffic`.
 
-    Subclasses (the ``cpu`` and ``gpu`` plugins) turn their hardware description into these rates.
+    Subclasses (the ``cpu`` and ``gpu`` plugins) list their own ``FIELDS`` and turn them into an on-chip
+    capacity and a peak MAC rate (:meth:`capacity_and_peak`); the other fields are common to both.
     Latency is exposed: ``mlp`` DRAM accesses in flight at most (misses the core cannot overlap).
     """
+
+    COMMON_FIELDS: ClassVar[tuple[str, ...]] = (
+        *BusPlatform.COMMON_FIELDS,
+        "compute_efficiency",
+        "mlp",
+        "on_chip_latency_ns",
+    )
+    #: The plugin's own fields (its compute side and caches).
+    FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
         *,
         name: str,
         dram: str,
+        interface: DramInterface,
         on_chip_bytes: float,
         peak_macs_per_s: float,
         compute_efficiency: float,
-        bandwidth_bytes_per_s: float,
-        bandwidth_efficiency: float,
         mlp: float,
         on_chip_latency_ns: float,
-        access_bytes: int,
-        interleave_bytes: int,
     ) -> None:
-        super().__init__(name=name, dram=dram)
-        self.on_chip_bytes = on_chip_bytes
-        self.access_bytes, self.interleave_bytes = access_bytes, interleave_bytes
-        self._timing = TimingModel(
+        timing = interface.timing(
             peak_macs_per_s=peak_macs_per_s,
             compute_efficiency=compute_efficiency,
             clock_hz=1.0,  # unused: no simulator cycles on these platforms
-            bandwidth_bytes_per_s=bandwidth_bytes_per_s,
-            bandwidth_efficiency=bandwidth_efficiency,
             mlp=mlp,
             on_chip_latency_ns=on_chip_latency_ns,
-            access_bytes=access_bytes,
+        )
+        super().__init__(name=name, dram=dram, interface=interface, timing=timing)
+        self.on_chip_bytes = on_chip_bytes
+
+    @classmethod
+    @abstractmethod
+    def capacity_and_peak(cls, params: Mapping[str, Any]) -> tuple[float, float]:
+        """``(on_chip_bytes, peak_macs_per_s)`` from the plugin's own :attr:`FIELDS` (validated here)."""
+
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any], **runtime: Any) -> CachedProcessor:
+        cls.check_fields(params, cls.FIELDS)
+        on_chip_bytes, peak_macs_per_s = cls.capacity_and_peak(params)
+        return cls(
+            name=str(params["name"]),
+            dram=params["dram"],
+            interface=DramInterface.from_params(params),
+            on_chip_bytes=on_chip_bytes,
+            peak_macs_per_s=peak_macs_per_s,
+            compute_efficiency=field_number(params, "compute_efficiency", low=1e-3, high=1),
+            mlp=field_number(params, "mlp", low=1),
+            on_chip_latency_ns=field_number(params, "on_chip_latency_ns", low=0),
         )
 
-    def traffic(self, topology: Topology, *, bytes_per_value: float) -> list[LayerTraffic]:
-        return [
-            analytical_traffic(
-                layer,
-                capacity_bytes=self.on_chip_bytes,
-                bytes_per_value=bytes_per_value,
-                access_bytes=self.access_bytes,
-                interleave_bytes=self.interleave_bytes,
-            )
-            for layer in topology
-        ]
-
-    def timing(self) -> TimingModel:
-        return self._timing
+    def layer_traffic(self, layer: Layer, *, bytes_per_value: float) -> LayerTraffic:
+        return analytical_traffic(
+            layer,
+            capacity_bytes=self.on_chip_bytes,
+            bytes_per_value=bytes_per_value,
+            access_bytes=self.interface.access_bytes,
+            interleave_bytes=self.interface.interleave_bytes,
+        )

@@ -4,73 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eden.errors import ConfigError
-from eden.platforms.base import Platform, field_int, field_number
-from eden.platforms.composition import TimingModel
+from eden.platforms.base import field_int, field_number
+from eden.platforms.interface import BusPlatform, DramInterface
 from eden.platforms.scalesim_runner import ArrayConfig, ScaleSimRunner
-from eden.platforms.topology import Topology
+from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic
 
 
-class SystolicAccelerator(Platform):
+class SystolicAccelerator(BusPlatform):
     """A PE array with double-buffered SRAMs, simulated per layer by SCALE-Sim (cached).
 
     Its accesses are predictable and prefetched into the inactive buffer half, so DRAM latency never
     stalls it (``mlp = None``): a lower tRCD gives no speedup (EDEN §7), only the energy changes.
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        dram: str,
-        array: ArrayConfig,
-        clock_hz: float,
-        bandwidth_bytes_per_s: float,
-        bandwidth_efficiency: float,
-        access_bytes: int,
-        interleave_bytes: int,
-        scalesim_max_cycles: float,
-        cache_dir: str | Path | None,
-    ) -> None:
-        super().__init__(name=name, dram=dram)
-        self.array = array
-        self.access_bytes, self.interleave_bytes = access_bytes, interleave_bytes
-        self.runner = ScaleSimRunner(array=array, cache_dir=cache_dir, max_cycles=scalesim_max_cycles)
-        self.cache_dir_configured = cache_dir is not None
-        self._timing = TimingModel(
-            peak_macs_per_s=array.rows * array.cols * clock_hz,
-            compute_efficiency=1.0,  # SCALE-Sim's cycle counts already include mapping inefficiency
-            clock_hz=clock_hz,
-            bandwidth_bytes_per_s=bandwidth_bytes_per_s,
-            bandwidth_efficiency=bandwidth_efficiency,
-            mlp=None,
-            on_chip_latency_ns=0.0,
-            access_bytes=access_bytes,
-        )
-
-    def traffic(self, topology: Topology, *, bytes_per_value: float) -> list[LayerTraffic]:
-        return [
-            self.runner.layer_traffic(
-                layer,
-                bytes_per_value=bytes_per_value,
-                access_bytes=self.access_bytes,
-                interleave_bytes=self.interleave_bytes,
-            )
-            for layer in topology
-        ]
-
-    def timing(self) -> TimingModel:
-        return self._timing
-
-    def set_cache_root(self, root: str | Path) -> None:
-        """SCALE-Sim results go to ``<root>/scalesim`` (the run's ``paths.cache``) unless the YAML set a folder."""
-        if not self.cache_dir_configured:
-            self.runner.cache_dir = Path(root) / "scalesim"
-
-    FIELDS: tuple[str, ...] = (
+    #: The accelerator's own fields (the DRAM interface ones are in ``COMMON_FIELDS``).
+    FIELDS: ClassVar[tuple[str, ...]] = (
         "rows",
         "cols",
         "ifmap_sram_kb",
@@ -78,15 +30,45 @@ class SystolicAccelerator(Platform):
         "ofmap_sram_kb",
         "dataflow",
         "clock_mhz",
-        "channels",
-        "data_rate_mts",
-        "bus_bits",
-        "bandwidth_efficiency",
-        "access_bytes",
-        "interleave_bytes",
         "scalesim_max_cycles",
         "cache_dir",
     )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dram: str,
+        interface: DramInterface,
+        array: ArrayConfig,
+        clock_hz: float,
+        scalesim_max_cycles: float,
+        cache_dir: str | Path | None,
+    ) -> None:
+        timing = interface.timing(
+            peak_macs_per_s=array.rows * array.cols * clock_hz,
+            compute_efficiency=1.0,  # SCALE-Sim's cycle counts already include mapping inefficiency
+            clock_hz=clock_hz,
+            mlp=None,
+            on_chip_latency_ns=0.0,
+        )
+        super().__init__(name=name, dram=dram, interface=interface, timing=timing)
+        self.array = array
+        self.runner = ScaleSimRunner(array=array, cache_dir=cache_dir, max_cycles=scalesim_max_cycles)
+        self.cache_dir_configured = cache_dir is not None
+
+    def layer_traffic(self, layer: Layer, *, bytes_per_value: float) -> LayerTraffic:
+        return self.runner.layer_traffic(
+            layer,
+            bytes_per_value=bytes_per_value,
+            access_bytes=self.interface.access_bytes,
+            interleave_bytes=self.interface.interleave_bytes,
+        )
+
+    def set_cache_root(self, root: str | Path) -> None:
+        """SCALE-Sim results go to ``<root>/scalesim`` (the run's ``paths.cache``) unless the YAML set a folder."""
+        if not self.cache_dir_configured:
+            self.runner.cache_dir = Path(root) / "scalesim"
 
     @classmethod
     def from_config(cls, params: Mapping[str, Any], **runtime: Any) -> SystolicAccelerator:
@@ -105,22 +87,12 @@ class SystolicAccelerator(Platform):
             ofmap_sram_kb=field_int(params, "ofmap_sram_kb"),
             dataflow=params["dataflow"],
         )
-        bandwidth = (
-            field_int(params, "channels")
-            * field_number(params, "data_rate_mts", low=1)
-            * 1e6
-            * field_int(params, "bus_bits")
-            / 8
-        )
         return cls(
             name=str(params["name"]),
             dram=params["dram"],
+            interface=DramInterface.from_params(params),
             array=array,
             clock_hz=field_number(params, "clock_mhz", low=1e-3) * 1e6,
-            bandwidth_bytes_per_s=bandwidth,
-            bandwidth_efficiency=field_number(params, "bandwidth_efficiency", low=1e-3, high=1),
-            access_bytes=field_int(params, "access_bytes"),
-            interleave_bytes=field_int(params, "interleave_bytes"),
             scalesim_max_cycles=field_number(params, "scalesim_max_cycles", low=0),
             cache_dir=cache_dir,
         )
