@@ -57,22 +57,12 @@ class TimingModel:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LayerResult:
-    """One layer's traffic, time and DRAM energy at nominal and under the mapping."""
+class Timed:
+    """Times of one inference (or layer): at nominal DRAM, under the mapping, and with DRAM latency free."""
 
-    layer: str
-    kind: str
-    weight_bytes: float
-    ifm_bytes: float
-    ofm_bytes: float
-    row_hit_rate: float
-    source: str
-    bound_nominal: Bound
     time_nominal_s: float
     time_s: float
     time_ideal_s: float
-    energy_nominal_j: float
-    energy_j: dict[str, float]  # per scaling mode
 
     @property
     def speedup(self) -> float:
@@ -84,15 +74,28 @@ class LayerResult:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlatformResult:
+class LayerResult(Timed):
+    """One layer's traffic, time and DRAM energy at nominal and under the mapping."""
+
+    layer: str
+    kind: str
+    weight_bytes: float
+    ifm_bytes: float
+    ofm_bytes: float
+    row_hit_rate: float
+    source: str
+    bound_nominal: Bound
+    energy_nominal_j: float
+    energy_j: dict[str, float]  # per scaling mode
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformResult(Timed):
     """Totals per inference. ``dram_energy_reduction`` is a fraction, ``speedup`` a ratio ≥ 1."""
 
     platform: str
     scaling: Scaling
     layers: list[LayerResult]
-    time_nominal_s: float
-    time_s: float
-    time_ideal_s: float
     energy_nominal_j: float
     energy_j: dict[str, float]
     breakdown_nominal_j: dict[str, float]
@@ -104,14 +107,6 @@ class PlatformResult:
 
     def reduction(self, scaling: Scaling) -> float:
         return 1.0 - self.energy_j[scaling] / self.energy_nominal_j
-
-    @property
-    def speedup(self) -> float:
-        return self.time_nominal_s / self.time_s
-
-    @property
-    def ideal_speedup(self) -> float:
-        return self.time_nominal_s / self.time_ideal_s
 
     @property
     def total_bytes(self) -> float:
