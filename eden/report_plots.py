@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +42,10 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def plot_accuracy_vs_ber(rows: Sequence[RunRow], path: Path) -> Path | None:
-    """Fig. 8: accuracy of the unboosted network vs BER, one panel per error model, one line per format."""
-    rows = [r for r in rows if r.curves.get("unboosted")]
-    if not rows:
-        return None
-    line_keys = [k for k in varying(rows) if k not in ("error_model", "platform", "mapping", "retrain")] or ["format"]
+def _ber_panels(
+    rows: Sequence[RunRow], path: Path, draw: Callable[[Any, list[RunRow]], None], *, legend: dict[str, Any], title: str
+) -> Path:
+    """Accuracy vs BER (log axis), one panel per error model; ``draw`` plots one panel's runs."""
     by_model: dict[str, list[RunRow]] = defaultdict(list)
     for r in rows:
         by_model[r.tags.get("error_model", "?")].append(r)
@@ -55,22 +53,42 @@ def plot_accuracy_vs_ber(rows: Sequence[RunRow], path: Path) -> Path | None:
     nr, nc = _panels(len(by_model))
     fig, axes = plt.subplots(nr, nc, figsize=(5.5 * nc, 3.8 * nr), squeeze=False, sharey=True)
     for ax, (model, runs) in zip(axes.flat, sorted(by_model.items()), strict=False):
+        draw(ax, runs)
+        ax.set_xscale("log")
+        ax.set(title=f"error model: {model}", xlabel="bit error rate (BER)", ylabel="accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(**legend)
+    for ax in list(axes.flat)[len(by_model) :]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _plot_curve(ax: Any, curve: Sequence[tuple[float, float]], label: str) -> None:
+    """One (BER, accuracy) curve; BER 0 has no place on the log axis."""
+    pts = [p for p in curve if p[0] > 0]
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=label)
+
+
+def plot_accuracy_vs_ber(rows: Sequence[RunRow], path: Path) -> Path | None:
+    """Fig. 8: accuracy of the unboosted network vs BER, one panel per error model, one line per format."""
+    rows = [r for r in rows if r.curves.get("unboosted")]
+    if not rows:
+        return None
+    line_keys = [k for k in varying(rows) if k not in ("error_model", "platform", "mapping", "retrain")] or ["format"]
+
+    def draw(ax: Any, runs: list[RunRow]) -> None:
         seen: set[str] = set()
         for r in sorted(runs, key=lambda r: _order_key(r, line_keys)):
             label = r.label(line_keys)
             if label in seen:  # e.g. 4 platforms share one characterization: draw it once
                 continue
             seen.add(label)
-            pts = [p for p in r.curves["unboosted"] if p[0] > 0]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=label)
-        ax.set_xscale("log")
-        ax.set(title=f"error model: {model}", xlabel="bit error rate (BER)", ylabel="accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, title=" ".join(line_keys), title_fontsize=7)
-    for ax in list(axes.flat)[len(by_model) :]:
-        ax.set_visible(False)
-    fig.suptitle("Accuracy vs BER before boosting, per error model and format (EDEN Fig. 8)")
-    return _save(fig, path)
+            _plot_curve(ax, r.curves["unboosted"], label)
+
+    legend = {"fontsize": 7, "title": " ".join(line_keys), "title_fontsize": 7}
+    title = "Accuracy vs BER before boosting, per error model and format (EDEN Fig. 8)"
+    return _ber_panels(rows, path, draw, legend=legend, title=title)
 
 
 def _order_key(row: RunRow, keys: Sequence[str]) -> tuple[Any, ...]:
@@ -88,26 +106,14 @@ def plot_retraining(rows: Sequence[RunRow], path: Path) -> Path | None:
     rows = [r for r in rows if "retrain" in r.tags and r.curves]
     if not rows or len({r.tags["retrain"] for r in rows}) < 2:
         return None
-    by_model: dict[str, list[RunRow]] = defaultdict(list)
-    for r in rows:
-        by_model[r.tags.get("error_model", "?")].append(r)
-    plt = _pyplot()
-    nr, nc = _panels(len(by_model))
-    fig, axes = plt.subplots(nr, nc, figsize=(5.5 * nc, 3.8 * nr), squeeze=False, sharey=True)
-    for ax, (model, runs) in zip(axes.flat, sorted(by_model.items()), strict=False):
+
+    def draw(ax: Any, runs: list[RunRow]) -> None:
         for r in sorted(runs, key=lambda r: r.tags["retrain"]):
             boosted = sorted(k for k in r.curves if k.startswith("boosted_"))
-            name = boosted[-1] if boosted else "unboosted"
-            pts = [p for p in r.curves[name] if p[0] > 0]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=r.tags["retrain"])
-        ax.set_xscale("log")
-        ax.set(title=f"error model: {model}", xlabel="bit error rate (BER)", ylabel="accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, title="retraining")
-    for ax in list(axes.flat)[len(by_model) :]:
-        ax.set_visible(False)
-    fig.suptitle("Accuracy vs BER after curricular / non-curricular / no retraining (EDEN Fig. 10)")
-    return _save(fig, path)
+            _plot_curve(ax, r.curves[boosted[-1] if boosted else "unboosted"], r.tags["retrain"])
+
+    title = "Accuracy vs BER after curricular / non-curricular / no retraining (EDEN Fig. 10)"
+    return _ber_panels(rows, path, draw, legend={"fontsize": 8, "title": "retraining"}, title=title)
 
 
 def plot_tolerances(rows: Sequence[RunRow], path: Path) -> Path | None:
