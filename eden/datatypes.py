@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from eden.forward_probe import probe_forward
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -42,14 +44,10 @@ def injectable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
 
 def model_data_types(model: nn.Module, example_input: torch.Tensor) -> list[DataType]:
     """The model's data types in forward order, found by running ``example_input`` (batch of 1) once."""
-    import torch
     from torch.nn.modules.lazy import LazyModuleMixin
 
     if any(isinstance(m, LazyModuleMixin) for m in model.modules()):
-        with torch.no_grad():  # materialize lazy layers: their class (and so injectability) changes on first use
-            was_training = model.training
-            model.eval()(example_input[:1])
-            model.train(was_training)
+        probe_forward(model, example_input)  # materialize lazy layers: their class (and injectability) changes
     layers = dict(injectable_layers(model))
     seen: list[DataType] = []
     hooks = []
@@ -69,13 +67,5 @@ def model_data_types(model: nn.Module, example_input: torch.Tensor) -> list[Data
 
     for name, module in layers.items():
         hooks.append(module.register_forward_pre_hook(hook(name)))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(example_input[:1])
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
+    probe_forward(model, example_input, hooks)
     return seen

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
 from eden.errors import ConfigError
+from eden.forward_probe import probe_forward
 
 if TYPE_CHECKING:
     import torch
@@ -211,13 +212,5 @@ def extract_topology(model: nn.Module, example_input: torch.Tensor | Sequence[in
     for name, module in model.named_modules():
         if type(module).__name__ in _CONV_TYPES + _LINEAR_TYPES + _POOL_TYPES:
             handles.append(module.register_forward_hook(hook(name)))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(example_input[:1])
-    finally:
-        model.train(was_training)
-        for handle in handles:
-            handle.remove()
+    probe_forward(model, example_input, handles)
     return Topology(tuple(found))
