@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import torch
 
+from eden.config import FORMATS as FORMATS_ALLOWED
 from eden.errors import ConfigError
 
-FORMAT_NAMES: tuple[str, ...] = ("int4", "int8", "int16", "fp32", "fp16", "bf16")
+FORMAT_NAMES: tuple[str, ...] = FORMATS_ALLOWED  # one list of names: the config schema's
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Format:
         flat = x.detach().reshape(-1)
         shape, numel = tuple(x.shape), flat.numel()
         if self.is_float:
-            dtype = _FLOAT_DTYPES[self.name]
+            dtype = FLOAT_DTYPES[self.name]
             data = flat.to(dtype).contiguous().view(torch.uint8)
             return Encoded(data.clone() if data.data_ptr() == flat.data_ptr() else data, None, shape, numel)
         s = self.scale_for(flat) if scale is None else float(scale)
@@ -71,7 +72,7 @@ class Format:
     def codes(self, enc: Encoded) -> torch.Tensor:
         """Integer codes (int formats) or the stored float words reinterpreted as values (float formats)."""
         if self.is_float:
-            return enc.data.view(_FLOAT_DTYPES[self.name])[: enc.numel]
+            return enc.data.view(FLOAT_DTYPES[self.name])[: enc.numel]
         if self.name == "int4":
             return unpack_int4(enc.data, enc.numel)
         return enc.data.view(_INT_DTYPES[self.name])
@@ -107,7 +108,7 @@ def unpack_int4(data: torch.Tensor, numel: int) -> torch.Tensor:
     return torch.where(both > 7, both - 16, both)
 
 
-_FLOAT_DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+FLOAT_DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 _INT_DTYPES: dict[str, torch.dtype] = {"int8": torch.int8, "int16": torch.int16}
 
 FORMATS: dict[str, Format] = {

@@ -15,18 +15,13 @@ from __future__ import annotations
 
 import torch
 
-from eden.errors import ConfigError
-from eden.formats import Format
-
-FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-CORRECTIONS: tuple[str, ...] = ("zero", "saturate", "off")
+from eden.config import CORRECTIONS
+from eden.errors import check_choice
+from eden.formats import FLOAT_DTYPES, Format
 
 
 def check_correction(mode: str) -> str:
-    if mode not in CORRECTIONS:
-        raise ConfigError("correction", mode, CORRECTIONS)
-    return mode
+    return str(check_choice("correction", mode, CORRECTIONS))
 
 
 def grid_bounds(

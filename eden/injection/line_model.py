@@ -26,7 +26,13 @@ class LineCorrelatedModel(ErrorModel):
 
     failure_field: ClassVar[str]
     line_kind: ClassVar[int]  # stream tag: 1 bitlines, 2 wordlines
-    probability_fields: ClassVar[tuple[str, ...]] = ("weak_line_fraction", "p_weak_line", "p_line")
+    line_fields: ClassVar[tuple[str, ...]] = ("weak_line_fraction", "p_weak_line", "p_line")
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """A line model's probability fields are the shared line fields plus its own failure field."""
+        super().__init_subclass__(**kwargs)
+        if "failure_field" in cls.__dict__:
+            cls.probability_fields = (*LineCorrelatedModel.line_fields, cls.failure_field)
 
     def __init__(self, *, seed: int, ber: float | None, monotone: bool, **params: float) -> None:
         super().__init__(ber=ber, monotone=monotone, seed=seed)

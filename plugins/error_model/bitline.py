@@ -17,7 +17,6 @@ from eden.layout import Layout
 
 @ERROR_MODELS.register("bitline")
 class BitlineErrorModel(LineCorrelatedModel):
-    probability_fields = ("weak_line_fraction", "p_weak_line", "p_line", "f_b")
     failure_field = "f_b"
     line_kind = 1
 

@@ -16,7 +16,6 @@ from eden.layout import Layout
 
 @ERROR_MODELS.register("wordline")
 class WordlineErrorModel(LineCorrelatedModel):
-    probability_fields = ("weak_line_fraction", "p_weak_line", "p_line", "f_w")
     failure_field = "f_w"
     line_kind = 2
 
