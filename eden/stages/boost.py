@@ -99,6 +99,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         "iterations": [],
     }
     best_ber, best_state = unboosted_ber, None
+    best_ranges: dict[str, Any] = dict(ctx.results["baseline"]["ranges"])  # recorded by the baseline stage
     target = float(rt.target_ber) if rt.target_ber is not None else None
     for it in range(int(rt.outer_iterations) if rt.epochs > 0 else 0):
         aim = (
@@ -116,7 +117,8 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         log.info("[boost] iteration %d: retraining towards BER %.3g (%s)", it, aim, per_epoch)
         retrain(ctx, model, per_epoch, run_id)
         model.eval()
-        set_ranges(ctx, _record_ranges(ctx, model))  # the retrained network's own plausible ranges
+        ranges = _record_ranges(ctx, model)  # the retrained network's own plausible ranges
+        set_ranges(ctx, ranges)
         ber, curve = char.coarse(ctx, model, label=f"boosted_{it}")
         result["iterations"].append({"target_ber": aim, "tolerable_ber": ber, "schedule": per_epoch})
         result["curves"][f"boosted_{it}"] = curve
@@ -130,6 +132,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
             break
         best_ber = ber
         best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        best_ranges = {k: list(v) for k, v in ranges.items()}
         if target is not None:
             break  # a fixed target: one retraining is all the configuration asks for
     if best_state is not None:
@@ -141,7 +144,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     atomic_write_bytes(folder / "model.pt", buf.getvalue())
     model.to(ctx.device).eval()
     result["tolerable_ber"] = best_ber
-    result["ranges"] = {k: list(v) for k, v in _record_ranges(ctx, model).items()}
+    result["ranges"] = best_ranges  # of the network kept: no second pass over the data
     return result
 
 

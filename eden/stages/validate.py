@@ -42,7 +42,7 @@ def required_accuracy(ctx: RunContext) -> tuple[float, float]:
     from eden.stages.baseline import load_model
     from eden.stages.common import clean_accuracy
 
-    if "baseline_acc_full" not in ctx.memo:
+    if "baseline_acc_full" not in ctx.memo:  # set by the baseline stage's finalize in a pipeline run
         ctx.memo["baseline_acc_full"] = clean_accuracy(ctx, load_model(ctx, ctx.folders["baseline"]))
     base = float(ctx.memo["baseline_acc_full"])
     return base, base - float(ctx.cfg.target.max_drop)
