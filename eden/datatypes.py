@@ -6,6 +6,7 @@ the layers, weights before IFMs of the same layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -52,7 +53,7 @@ def model_data_types(model: nn.Module, example_input: torch.Tensor) -> list[Data
     seen: list[DataType] = []
     hooks = []
 
-    def hook(name: str):
+    def hook(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], None]:
         def record(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
             if any(d.layer == name for d in seen):
                 return

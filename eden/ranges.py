@@ -6,7 +6,7 @@ A value read from approximate DRAM outside its range is then zeroed (or saturate
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -35,7 +35,7 @@ def record_value_ranges(
             w: torch.Tensor = module.weight.detach()  # type: ignore[operator]
             ranges[key] = (float(w.min()), float(w.max()))
 
-    def hook(name: str):
+    def hook(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], None]:
         def record(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
             key = f"{name}.ifm"
             x = args[0]

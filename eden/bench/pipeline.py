@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> list[Check]:
 
 def _fine_vs_grid() -> list[Check]:
     """Evaluations of EDEN's fine sweep vs a full grid on a monotone oracle: a type passes up to its tolerance."""
-    from eden.characterize import SearchTrace, fine_sweep, grid_evaluations
+    from eden.search import SearchTrace, fine_sweep, grid_evaluations
 
     start, factor, cap = 1e-3, 1.25, 0.2
     # 20 data types (LeNet-5 has 10: weights + IFMs of 5 layers; ResNet-sized nets more); first/last layers

@@ -39,6 +39,8 @@ from eden.platforms.traffic import LayerTraffic
 Scaling = Literal["idd", "paper"]
 SCALINGS: tuple[Scaling, ...] = ("idd", "paper")
 Bound = Literal["compute", "bandwidth", "latency"]
+#: Data-type keys of a layer's (weight, IFM, OFM) streams; no weight key for weightless layers.
+StreamKeys = tuple[str | None, str, str]
 OUTPUT_KEY = "<output>"  # the network's final output: no EDEN data type, always at nominal
 
 
@@ -228,12 +230,14 @@ class _Evaluator:
         self._background: dict[OpPoint, tuple[float, float]] = {}
 
     @staticmethod
-    def streams(traffic: LayerTraffic, keys: tuple[str | None, str, str]) -> list[tuple[str, float, bool]]:
+    def streams(traffic: LayerTraffic, keys: StreamKeys) -> list[tuple[str, float, bool]]:
         """(data-type key, bytes, is_write) of the layer's weight, IFM and OFM streams."""
         sizes = (traffic.weight_bytes, traffic.ifm_bytes, traffic.ofm_bytes)
         return [(k, b, i == 2) for i, (k, b) in enumerate(zip(keys, sizes, strict=True)) if k is not None and b > 0]
 
-    def layer_time(self, layer: Layer, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]) -> tuple[float, Bound]:
+    def layer_time(
+        self, layer: Layer, traffic: LayerTraffic, keys: StreamKeys, ops: Mapping[str, OpPoint]
+    ) -> tuple[float, Bound]:
         t, costs, hit = self.timing, self.costs, traffic.row_hit_rate
         if traffic.compute_cycles is not None:
             t_compute = traffic.compute_cycles / t.clock_hz
@@ -252,7 +256,9 @@ class _Evaluator:
         bound = max(terms, key=lambda b: terms[b])
         return terms[bound], bound
 
-    def access_energy(self, traffic: LayerTraffic, keys, ops: Mapping[str, OpPoint]) -> dict[str, dict[str, float]]:
+    def access_energy(
+        self, traffic: LayerTraffic, keys: StreamKeys, ops: Mapping[str, OpPoint]
+    ) -> dict[str, dict[str, float]]:
         """Per data-type key: read, write and activate energy (J) at the key's operating point."""
         out: dict[str, dict[str, float]] = {}
         for key, nbytes, is_write in self.streams(traffic, keys):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -100,7 +100,7 @@ class Topology:
 
     layers: tuple[Layer, ...]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers)
 
     def __len__(self) -> int:
@@ -199,7 +199,7 @@ def extract_topology(model: nn.Module, example_input: torch.Tensor | Sequence[in
     calls: dict[str, int] = {}
     handles = []
 
-    def hook(name: str):
+    def hook(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
         def record(module: nn.Module, args: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
             calls[name] = calls.get(name, 0) + 1
             label = name if calls[name] == 1 else f"{name}#{calls[name]}"

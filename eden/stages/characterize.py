@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from eden.characterize import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 from eden.context import RunContext
+from eden.search import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 
 log = logging.getLogger(__name__)
 

@@ -92,7 +92,7 @@ def finalize(ctx: Any, result: dict[str, Any]) -> dict[str, float]:
         path = Path(folder) / result.get("rows_file", ROWS_FILE)
         if path.exists():
             tracker.log_artifact(path)
-    from eden.report_data import breakdown_metrics
+    from eden.report.data import breakdown_metrics
 
     metrics = {name: float(result[name]) for name in METRICS}
     if "breakdown_j" in result:

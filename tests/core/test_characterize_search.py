@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from eden.characterize import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 from eden.errors import ConfigError
+from eden.search import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 
 
 @pytest.mark.parametrize("threshold", [3e-7, 1e-5, 2.5e-3, 0.04, 0.3])

@@ -45,7 +45,7 @@ def test_print_config_of_the_users_example() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["eden", "eden.config", "eden.registry", "eden.pipeline", "eden.characterize"]
+    "module", ["eden", "eden.config", "eden.registry", "eden.pipeline", "eden.search"]
 )
 def test_core_import_does_not_load_lightning_or_mlflow(module: str) -> None:
     code = (

@@ -12,10 +12,10 @@ import torch
 
 from eden.models.lenet import LeNet5
 from eden.models.resnet20 import ResNet20
+from eden.paper.reproduce import TABLE3, shape_only_topology
 from eden.platforms.base import Platform
 from eden.platforms.composition import data_type_keys, uniform_mapping
 from eden.platforms.dram_costs import device_of
-from eden.platforms.reproduce import TABLE3, shape_only_topology
 from eden.platforms.topology import Topology, extract_topology
 
 VENDOR_A = device_of("ddr4_vendor_a")

@@ -13,7 +13,7 @@ CONF = REPO / "conf"
 STUDIES = sorted(p.stem for p in SWEEPS.glob("*.yaml"))
 LAUNCHERS = sorted(p.stem for p in (SWEEPS / "launcher").glob("*.yaml"))
 #: Sweeps whose task is not run.py's pipeline (see the file's header).
-ENTRY = {"paper_table": ["-m", "eden.report_paper_table"]}
+ENTRY = {"paper_table": ["-m", "eden.paper.table_sweep"]}
 
 
 def swept_params(name: str) -> dict[str, list[str]]:

@@ -1,6 +1,6 @@
 """Reproduce EDEN's platform results (paper §7, Fig. 13/14) for the Table 3 networks torchvision defines.
 
-``python -m eden.platforms.reproduce [--platforms cpu,gpu,eyeriss,tpu] [--formats fp32,int8] [--write PATH]``
+``python -m eden.paper.reproduce [--platforms cpu,gpu,eyeriss,tpu] [--formats fp32,int8] [--write PATH]``
 
 Each network is built on PyTorch's ``meta`` device (shapes only: no weights are allocated or downloaded) at the
 input size of the data set the paper used (CIFAR-10 32×32 for ResNet101 and MobileNetV2; ImageNet 224×224 for the

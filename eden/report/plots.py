@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eden.report_data import RunRow, pareto_front, varying
+from eden.report.data import RunRow, pareto_front, varying
 
 MAX_GROUPS = 8  # bars per data type in the tolerance plot; more would be unreadable
 

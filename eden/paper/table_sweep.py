@@ -1,15 +1,15 @@
 """The ``paper_table`` sweep's task: one (network, format, platform) of EDEN Table 3, platform evaluation only.
 
-``python -m eden.report_paper_table +sweep=paper_table``
+``python -m eden.paper.table_sweep +sweep=paper_table``
 
 The paper's Table 3 networks (ResNet101, MobileNetV2, VGG16, DenseNet201, SqueezeNet1.1, AlexNet) cannot be
 trained or characterized here (no CIFAR-10/ImageNet offline), so ``run.py``'s pipeline does not fit: this entry
 composes the same config tree, takes the operating point Table 3 gives for vendor A (ΔVDD, ΔtRCD of the coarse
 tolerable BER), maps every datum to it (coarse mapping), and runs the platform model
-(:mod:`eden.platforms.reproduce` holds the table and builds the shape-only networks). Each job is one MLflow run
+(:mod:`eden.paper.reproduce` holds the table and builds the shape-only networks). Each job is one MLflow run
 tagged like a pipeline run (``sweep=paper_table``, every Hydra choice, ``model.name``), with the energy breakdown
 as metrics, so ``python -m eden.report --sweep paper_table`` tabulates and plots it like any other sweep.
-For the whole table at once on the terminal, ``python -m eden.platforms.reproduce`` is the quicker tool.
+For the whole table at once on the terminal, ``python -m eden.paper.reproduce`` is the quicker tool.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 
 from eden.cli import main_guard, one_line_errors
 from eden.config import register_configs, repo_root
-from eden.report_data import breakdown_metrics
+from eden.report.data import breakdown_metrics
 
 register_configs()
 CONF_DIR = repo_root() / "conf"
@@ -31,8 +31,8 @@ CONF_DIR = repo_root() / "conf"
 def evaluate_table3(cfg: DictConfig, members: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
     """Metrics and extra tags of ``cfg.model.name`` in ``cfg.format`` on ``cfg.platform`` at Table 3's point."""
     from eden.errors import ConfigError
+    from eden.paper.reproduce import INPUTS, TABLE3, shape_only_topology
     from eden.platforms.composition import uniform_mapping
-    from eden.platforms.reproduce import INPUTS, TABLE3, shape_only_topology
 
     network, fmt = str(cfg.model.get("name", "")), str(cfg.format)
     if network not in TABLE3:

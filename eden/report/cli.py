@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from eden.config import repo_root
-from eden.report_data import CHOICES, HEADLINE, RunRow, load_runs, pareto_front, varying
-from eden.report_plots import PLOTS
+from eden.report.data import CHOICES, HEADLINE, RunRow, load_runs, pareto_front, varying
+from eden.report.plots import PLOTS
 
 __all__ = ["RunRow", "load_runs", "main", "make_report", "pareto_front", "write_tables"]
 
