@@ -13,6 +13,8 @@ codes with their scale, or rounding to fp16/bf16) is monotone, so every clean x 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
 from eden.config import CORRECTIONS
@@ -62,3 +64,43 @@ def correct_(values: torch.Tensor, mode: str, lo: torch.Tensor, hi: torch.Tensor
             values.nan_to_num_(nan=0.0)
         return torch.clamp(values, lo, hi, out=values)
     return values
+
+
+class Corrector:
+    """The correction of one injector: its mode, format and the recorded range of each data type."""
+
+    def __init__(self, fmt: Format, mode: str, ranges: Mapping[str, tuple[float, float]] | None) -> None:
+        self.fmt, self.mode = fmt, check_correction(mode)
+        self.ranges = dict(ranges) if ranges is not None else None
+
+    @property
+    def off(self) -> bool:
+        return self.mode == "off"
+
+    def range_of(self, key: str) -> tuple[float, float]:
+        assert self.ranges is not None
+        return self.ranges[key]
+
+    def bounds(
+        self, key: str, scale: torch.Tensor | float | None, dtype: torch.dtype, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Grid bounds of data type ``key`` (None when correction is off)."""
+        if self.off:
+            return None
+        lo, hi = self.range_of(key)
+        return grid_bounds(self.fmt, lo, hi, scale, dtype, device)
+
+    def apply(
+        self,
+        key: str,
+        values: torch.Tensor,
+        scale: torch.Tensor | float | None,
+        dtype: torch.dtype,
+        bounds: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Correct decoded ``values`` of data type ``key`` in place (``bounds`` when already computed)."""
+        if self.off:
+            return values
+        b = bounds if bounds is not None else self.bounds(key, scale, dtype, values.device)
+        assert b is not None
+        return correct_(values, self.mode, *b, may_be_nan=self.fmt.is_float)

@@ -22,16 +22,8 @@ bits back exactly. Two read paths, chosen per data type by a measured cost model
 Flips are applied with a carry-free add (+m sets a clear bit, −m clears a set one; distinct bits of one byte
 add without carries) and restored by writing back the bytes saved before each step, last step first.
 
-Threads: on a CPU a read runs on one intra-op thread (``serial_reads``). Its ops are small (∝ flips, or
-steps of ``STEP`` elements), and torch parallelizes some of them from ~4K elements (log1p, floor: their grain
-size is far below the 32K of most ops). On a shared, loaded CPU every such OpenMP fork/join waited for a
-preempted worker, 20-50 ms each: sparse reads were 10-100x slower with 2 threads; on an idle CPU one thread
-costs them nothing, since steps are too small for a second thread to pay off. Torch has no per-op or per-call
-thread setting, so the guard sets the process-wide count, scoped as tightly as it can be: only for CPU data, not
-at all when torch already uses one thread, re-entrant and thread-safe (the first reader in saves the count,
-the last one out restores it, in ``finally``), and switchable off with ``set_serial_reads(False)``. Meanwhile
-other Python threads' new parallel regions may run on one thread too (the count is global in torch).
-Steps also bound a read's temporaries and keep them in L2.
+Threads: on a CPU a read runs on one intra-op thread (``eden.injection.threads.serial_reads``, which says why).
+Steps of ``STEP`` elements bound a read's temporaries and keep them in L2.
 
 With ``monotone`` models the gaps draw walks the weak cells in weakness order with a fixed draw schedule and
 counter-based thinning, so one read's errors at a lower BER are a subset of the same read's errors at a higher
@@ -40,53 +32,22 @@ BER; the cells and dense draws are then not used (they would couple differently)
 
 from __future__ import annotations
 
-import math
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 
-from eden.injection.error_model import CellClass, ErrorModel
+from eden.injection.draws import bernoulli_indices, bernoulli_words, bernoulli_words_by_value, digits, threshold_draw
+from eden.injection.draws import fraction_bits as fraction_bits
+from eden.injection.error_model import CellClass, ErrorModel, check_disjoint
+from eden.injection.flips import POPCOUNT as _POPCOUNT
+from eden.injection.flips import STEP, Flips, as_words, xor_by_steps
+from eden.injection.threads import serial_reads
+from eden.injection.threads import set_serial_reads as set_serial_reads
 from eden.injection.weak_cells import class_weak_bits, hash_uniform, mix_seed
 from eden.layout import Layout
 
-#: Elements per vectorized step of a read (torch's intra-op grain size for most ops; ~0.5 MB of temporaries).
-STEP = 1 << 15
-
-_serial_lock = threading.Lock()
-_serial_depth = 0
-_serial_saved = 0
-_serial_enabled = True
-
-
-def set_serial_reads(enabled: bool) -> None:
-    """Whether CPU reads run on one intra-op thread (default True; see the module doc for why)."""
-    global _serial_enabled
-    _serial_enabled = bool(enabled)
-
-
-@contextmanager
-def serial_reads(device: torch.device) -> Iterator[None]:
-    """One intra-op thread for a CPU read, restored afterwards; re-entrant and safe across Python threads."""
-    global _serial_depth, _serial_saved
-    if device.type != "cpu" or not _serial_enabled:
-        yield
-        return
-    with _serial_lock:
-        if _serial_depth == 0:
-            _serial_saved = torch.get_num_threads()
-            if _serial_saved > 1:
-                torch.set_num_threads(1)
-        _serial_depth += 1
-    try:
-        yield
-    finally:
-        with _serial_lock:
-            _serial_depth -= 1
-            if _serial_depth == 0 and _serial_saved > 1:
-                torch.set_num_threads(_serial_saved)
+__all__ = ["STEP", "Flips", "WeakCellMap", "fraction_bits", "set_serial_reads"]
 
 #: Cost model of one read on the 2-core CPU, ns per unit, measured with ``python -m eden.bench injection
 #: --crossover`` (BENCHMARKS.md) on a 25M-word tensor: gaps ~13-30 ns per candidate (+ a thinning draw per
@@ -105,7 +66,6 @@ DENSE_MIN_BER = (COST_DENSE_BYTE + COST_DENSE_DIGIT) / (8 * COST_GAP)
 
 DRAWS = ("auto", "gaps", "cells")
 _THIN_TAG = 0x7  # stream tag of the monotone data-dependent thinning draws
-_POPCOUNT = torch.tensor([bin(i).count("1") for i in range(256)], dtype=torch.int64)
 
 
 @dataclass
@@ -163,45 +123,6 @@ class _Step:
         return bm & (a0 ^ (orig & (a1 ^ a0)))  # bitwise select: a1 where the stored bit is 1, else a0
 
 
-class Flips:
-    """What one read changed; ``restore_`` undoes it bit-exactly.
-
-    Sparse reads keep, per step, the bytes they touched with their values before the step and the bits
-    flipped there (``parts``; a cells draw lists every weak cell, with a zero mask where it held); dense
-    reads keep the XOR mask.
-    """
-
-    def __init__(
-        self,
-        *,
-        parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None,
-        mask: torch.Tensor | None = None,
-    ) -> None:
-        self.parts = parts or []
-        self.mask = mask
-
-    def restore_(self, data: torch.Tensor) -> None:
-        with serial_reads(data.device):
-            if self.mask is not None:
-                _xor_by_steps(data, self.mask)
-            for byte, orig, _ in reversed(self.parts):  # last step first: the earliest step saved the clean byte
-                data.scatter_(0, byte, orig)
-
-    def changed_bytes(self) -> torch.Tensor | None:
-        """Storage bytes with at least one flipped bit, possibly repeated (sparse reads; None if dense)."""
-        if self.mask is not None:
-            return None
-        kept = [byte[mask != 0] for byte, _, mask in self.parts]
-        if not kept:
-            return torch.empty(0, dtype=torch.int64)
-        return kept[0] if len(kept) == 1 else torch.cat(kept)
-
-    def count(self, data_after: torch.Tensor) -> int:
-        """Number of flipped bits (diagnostics and tests; not on the fast path)."""
-        clean = data_after.clone()
-        self.restore_(clean)
-        diff = clean ^ data_after
-        return int(_POPCOUNT.to(diff.device)[diff.long()].sum())
 
 
 class WeakCellMap:
@@ -229,6 +150,7 @@ class WeakCellMap:
         self.device = torch.device(device)
         self.monotone = model.monotone
         classes: list[CellClass] = model.cell_classes(layout, n_bits, word_bits) if model.mean_ber > 0 else []
+        check_disjoint(type(model).registry_name, classes)
         tag = mix_seed(*(ord(c) for c in type(model).registry_name))
         self.sparse: list[_SparseClass] = []
         expected = sparse_cost = 0.0
@@ -246,7 +168,7 @@ class WeakCellMap:
         self.expected_ber = expected / max(1, n_bits)
         n_bytes = -(-n_bits // 8)
         dense_cost = sum(
-            n_bytes * (COST_DENSE_BYTE + COST_DENSE_DIGIT * max(_digits(f1), _digits(f0)))
+            n_bytes * (COST_DENSE_BYTE + COST_DENSE_DIGIT * max(digits(f1), digits(f0)))
             for f1, f0 in {(c.f_one, c.f_zero) for c in self.sparse}
         )
         use_dense = path == "dense" or (path == "auto" and not self.monotone and dense_cost < sparse_cost)
@@ -305,7 +227,7 @@ class WeakCellMap:
         return self._reads(data, reads, generator)
 
     def _reads(self, data: torch.Tensor, reads: int, generator: torch.Generator) -> Flips:
-        if self.dense is None and not self.sparse:
+        if not self.dense and not self.sparse:  # no weak cell on either path: nothing can fail
             return Flips()
         read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
         with serial_reads(data.device):
@@ -372,13 +294,13 @@ class WeakCellMap:
                     step = _Step(c.byte[start:end], cell, None, c.bitmask[start:end], None, None)
                 else:
                     step = self._step(c, torch.arange(start * reads, end * reads, device=self.device), reads, stride)
-                step.a1, step.a0 = _threshold_draw(c.f_one, c.f_zero, step.byte.numel(), gen)
+                step.a1, step.a0 = threshold_draw(c.f_one, c.f_zero, step.byte.numel(), gen)
                 yield step
             return
         thin_key = mix_seed(read_seed, c.index, _THIN_TAG)
         keep_ones = c.f_one >= c.f_zero
         q = min(c.f_one, c.f_zero) / c.f_max
-        for picked in _bernoulli_indices(n * reads, c.f_max, gen, self.device, fixed_schedule=self.monotone):
+        for picked in bernoulli_indices(n * reads, c.f_max, gen, self.device, fixed_schedule=self.monotone, step=STEP):
             step = self._step(c, picked, reads, stride)
             if c.f_one != c.f_zero:  # thin candidates drawn at max(F): keep a cell holding the other value w.p. q
                 if self.monotone:  # counter-based: a candidate's draw depends on its index, so reads stay nested
@@ -427,7 +349,7 @@ class WeakCellMap:
         n = data.numel()
         weak_words = self._dense_weak_words(n // reads, reads)
         words = weak_words[0].numel()
-        stored = _as_words(data)
+        stored = as_words(data)
         by_value = any(g.f_one != g.f_zero for g in self.dense)
         if stored is None and by_value:
             stored = torch.nn.functional.pad(data, (0, words * 8 - n)).view(torch.int64)
@@ -449,169 +371,6 @@ class WeakCellMap:
                 stored[start:end].bitwise_xor_(acc)
         mask = flips.view(torch.uint8)[:n]
         if stored is None or stored.data_ptr() != data.data_ptr():
-            _xor_by_steps(data, mask)
+            xor_by_steps(data, mask, STEP)
         return Flips(mask=mask)
 
-
-def _xor_by_steps(data: torch.Tensor, mask: torch.Tensor) -> None:
-    """``data ^= mask`` (flat uint8), as int64 words when both allow it, in steps that run inline."""
-    a, b = _as_words(data), _as_words(mask)
-    if a is None or b is None:
-        a, b = data, mask  # unaligned: byte steps (8x more of them)
-    for start in range(0, a.numel(), STEP):
-        a[start : start + STEP].bitwise_xor_(b[start : start + STEP])
-
-
-def _as_words(data: torch.Tensor) -> torch.Tensor | None:
-    """``data`` (flat uint8) viewed as int64 words, or None when its size or alignment does not allow it."""
-    if data.numel() % 8 or data.storage_offset() % 8 or data.data_ptr() % 8:
-        return None
-    return data.view(torch.int64)
-
-
-def _threshold_draw(
-    f_one: float, f_zero: float, k: int, gen: torch.Generator
-) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """Per candidate 0xFF where a random b-bit fraction V lies below F (for a cell holding 1, and holding 0).
-
-    One V per candidate serves both thresholds (a cell holds one value). F is rounded to 2^-b with b = 16,
-    unless that moves some nonzero F by more than 0.1 %, then b = 32 (twice the random bits).
-    """
-    fs = [f for f in (f_one, f_zero) if 0 < f < 1]
-    bits = fraction_bits(f_one, f_zero)
-    dtype = torch.int16 if bits == 16 else torch.int32
-    r: torch.Tensor | None = None
-    if fs:
-        words = -(-k * bits // 64)
-        r = torch.empty(words, dtype=torch.int64, device=gen.device).random_(-(2**63), None, generator=gen)
-        r = r.view(dtype)[:k]
-
-    def below(f: float) -> torch.Tensor | None:
-        m = round(f * 2**bits)
-        if m >= 2**bits:
-            return None  # always fails
-        if m <= 0:
-            return torch.zeros(k, dtype=torch.uint8, device=gen.device)
-        assert r is not None
-        return (r < m - 2 ** (bits - 1)).view(torch.uint8).neg_()  # P(V < m - 2^(b-1)) = m / 2^b
-
-    a1 = below(f_one)
-    return (a1, a1) if f_one == f_zero else (a1, below(f_zero))
-
-
-def fraction_bits(*fs: float) -> int:
-    """Bits of the random fractions a cells draw compares with ``fs``: 16, or 32 when rounding some nonzero F
-    to 2^-16 would move it by more than 0.1 % (F < ~0.008 off the 2^-16 grid)."""
-    ok = all(abs(round(f * 65536) - f * 65536) <= 1e-3 * f * 65536 for f in fs if 0 < f < 1)
-    return 16 if ok else 32
-
-
-def _bernoulli_indices(
-    n: int, p: float, gen: torch.Generator, device: torch.device, *, fixed_schedule: bool
-) -> Iterator[torch.Tensor]:
-    """Sorted indices in [0, n), each kept with probability p, via geometric gaps (cost ∝ n·p), in blocks.
-
-    Blocks hold at most ``STEP`` indices. ``fixed_schedule`` draws the gaps in blocks whose sizes do not depend
-    on ``n`` or ``p``, so two calls with the same generator state and ``p`` but different ``n`` agree on their
-    common prefix (monotone models).
-    """
-    if n == 0 or p <= 0:
-        return
-    if p >= 1:
-        for start in range(0, n, STEP):
-            yield torch.arange(start, min(n, start + STEP), device=device)
-        return
-    inv_log = 1.0 / math.log1p(-p)
-    dtype = torch.float32 if p > 1e-5 else torch.float64  # gaps beyond 2^24 need float64
-    last = -1
-    mean = n * p
-    size = _SCHEDULE_START if fixed_schedule else int(min(STEP, mean + 6 * math.sqrt(mean) + 64))
-    while True:
-        u = torch.rand(size, generator=gen, device=device, dtype=dtype)
-        gaps = torch.log1p(u.neg_()).mul_(inv_log).floor_().to(torch.int64).add_(1)
-        pos = torch.cumsum(gaps, 0).add_(last)
-        end = int(pos[-1])
-        if end >= n:
-            cut = int(torch.searchsorted(pos, n))
-            if cut:
-                yield pos[:cut]
-            return
-        yield pos
-        last = end
-        if fixed_schedule:
-            size = min(2 * size, STEP)
-        else:
-            rest = (n - 1 - last) * p
-            size = int(min(STEP, max(1024, rest + 6 * math.sqrt(rest) + 64)))
-
-
-_SCHEDULE_START = 1024
-
-
-def _digits(p: float) -> int:
-    """Random binary digits ``bernoulli_bits`` draws for p (p rounded to 2^-16; 0 for p ∈ {0, 1})."""
-    m = round(p * 65536)
-    return 0 if m <= 0 or m >= 65536 else 16 - ((m & -m).bit_length() - 1)
-
-
-def bernoulli_words_by_value(
-    stored: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator
-) -> torch.Tensor:
-    """int64 words whose bit b is Bernoulli(f_one) where ``stored``'s bit b is 1, else Bernoulli(f_zero).
-
-    One random fraction V per cell compared with the cell's own threshold (f_one or f_zero by its stored bit),
-    digit by digit, 64 cells per int64: each cell uses one comparison, so the two probabilities share the
-    random words (max of their digit counts, not the sum). F's rounded to multiples of 2^-16.
-    """
-    m1, m0 = (min(65536, max(0, round(f * 65536))) for f in (f_one, f_zero))
-    ones = stored
-    zeros = ~ones
-    full = torch.full_like(ones, -1)
-    less = torch.zeros_like(ones)
-    equal = full.clone()
-    for k in range(16, -1, -1):  # digit 16 is the integer part (set only for F = 1)
-        b1, b0 = (m1 >> k) & 1, (m0 >> k) & 1
-        threshold = full if b1 and b0 else ones if b1 else zeros if b0 else None
-        rest = (m1 & ((1 << k) - 1)) or (m0 & ((1 << k) - 1))
-        if k == 16:
-            if threshold is not None:  # F = 1: V < 1 always
-                less |= threshold
-                equal &= ~threshold
-            if not rest:
-                break
-            continue
-        r = torch.empty_like(ones).random_(-(2**63), None, generator=gen)
-        if threshold is None:
-            equal &= ~r
-        else:
-            less |= equal & ~r & threshold
-            equal &= ~(r ^ threshold)
-        if not rest:
-            break
-    return less
-
-
-def bernoulli_words(words: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
-    """``words`` random int64 whose bits are iid Bernoulli(p), p rounded to a multiple of 2^-16.
-
-    Compares a random binary fraction V = 0.r₁r₂… (one random word per digit) with p's binary expansion
-    MSB first, 64 cells per int64: V < p has probability p. Stops after p's last 1-digit.
-    """
-    m = round(p * 65536)
-    if m <= 0:
-        return torch.zeros(words, dtype=torch.int64, device=device)
-    if m >= 65536:
-        return torch.full((words,), -1, dtype=torch.int64, device=device)
-    lowest = (m & -m).bit_length() - 1  # last 1-digit of p
-    less: torch.Tensor | None = None
-    equal: torch.Tensor | None = None
-    for k in range(15, lowest - 1, -1):
-        r = torch.empty(words, dtype=torch.int64, device=device).random_(-(2**63), None, generator=gen)
-        if (m >> k) & 1:
-            hit = ~r if equal is None else equal & ~r
-            less = hit if less is None else less.bitwise_or_(hit)
-            equal = r if equal is None else equal.bitwise_and_(r)
-        else:
-            equal = ~r if equal is None else equal.bitwise_and_(~r)
-    assert less is not None
-    return less

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Self
 
 import torch
 
-from eden.errors import ConfigError, check_range
+from eden.errors import ConfigError, EdenError, check_range
 from eden.layout import Layout
 from eden.registry import Registry
 
@@ -113,7 +113,28 @@ class ErrorModel(ABC):
 
     @abstractmethod
     def cell_classes(self, layout: Layout, n_bits: int, word_bits: int) -> list[CellClass]:
-        """The cell classes of the DRAM rows that hold ``n_bits`` storage bits placed by ``layout``."""
+        """The cell classes of the DRAM rows that hold ``n_bits`` storage bits placed by ``layout``.
+
+        Rule: the classes never share a cell. A cell in two classes would be drawn twice per read and XORed
+        twice (a failure undoing a failure); the engine checks it (``check_disjoint``) and refuses the model.
+        """
+
+
+def check_disjoint(model_name: str, classes: list[CellClass]) -> None:
+    """Raise when two cell classes of ``model_name`` share a cell (see ``ErrorModel.cell_classes``).
+
+    A class is rows × bitlines, so two classes share a cell exactly when they share a row and a bitline.
+    """
+    for i, a in enumerate(classes):
+        for b in classes[i + 1 :]:
+            rows = a.chunks[torch.isin(a.chunks, b.chunks)]
+            lines = a.bitlines[torch.isin(a.bitlines, b.bitlines)]
+            if rows.numel() and lines.numel():
+                raise EdenError(
+                    f"error model {model_name!r}: cell classes {a.tag} and {b.tag} share "
+                    f"{rows.numel() * lines.numel()} cells (e.g. row {int(rows[0])}, bitline {int(lines[0])}); "
+                    "cell_classes() must return disjoint classes, else a shared cell fails twice and XORs back"
+                )
 
 
 ERROR_MODELS: Registry[type[ErrorModel]] = Registry("error_model", ErrorModel)  # type: ignore[type-abstract]

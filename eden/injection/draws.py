@@ -1,0 +1,160 @@
+"""Random draws of a read: Bernoulli indices by geometric gaps, threshold draws, Bernoulli bit words.
+
+All of them take the random numbers from a ``torch.Generator`` on the data's device, and work on vectors
+(no per-element Python): see ``eden.injection.engine`` for which read path uses which.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import torch
+
+
+def threshold_draw(
+    f_one: float, f_zero: float, k: int, gen: torch.Generator
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Per candidate 0xFF where a random b-bit fraction V lies below F (for a cell holding 1, and holding 0).
+
+    One V per candidate serves both thresholds (a cell holds one value). F is rounded to 2^-b with b = 16,
+    unless that moves some nonzero F by more than 0.1 %, then b = 32 (twice the random bits).
+    """
+    fs = [f for f in (f_one, f_zero) if 0 < f < 1]
+    bits = fraction_bits(f_one, f_zero)
+    dtype = torch.int16 if bits == 16 else torch.int32
+    r: torch.Tensor | None = None
+    if fs:
+        words = -(-k * bits // 64)
+        r = torch.empty(words, dtype=torch.int64, device=gen.device).random_(-(2**63), None, generator=gen)
+        r = r.view(dtype)[:k]
+
+    def below(f: float) -> torch.Tensor | None:
+        m = round(f * 2**bits)
+        if m >= 2**bits:
+            return None  # always fails
+        if m <= 0:
+            return torch.zeros(k, dtype=torch.uint8, device=gen.device)
+        assert r is not None
+        return (r < m - 2 ** (bits - 1)).view(torch.uint8).neg_()  # P(V < m - 2^(b-1)) = m / 2^b
+
+    a1 = below(f_one)
+    return (a1, a1) if f_one == f_zero else (a1, below(f_zero))
+
+
+def fraction_bits(*fs: float) -> int:
+    """Bits of the random fractions a cells draw compares with ``fs``: 16, or 32 when rounding some nonzero F
+    to 2^-16 would move it by more than 0.1 % (F < ~0.008 off the 2^-16 grid)."""
+    ok = all(abs(round(f * 65536) - f * 65536) <= 1e-3 * f * 65536 for f in fs if 0 < f < 1)
+    return 16 if ok else 32
+
+
+def bernoulli_indices(
+    n: int, p: float, gen: torch.Generator, device: torch.device, *, fixed_schedule: bool, step: int
+) -> Iterator[torch.Tensor]:
+    """Sorted indices in [0, n), each kept with probability p, via geometric gaps (cost ∝ n·p), in blocks.
+
+    Blocks hold at most ``step`` indices. ``fixed_schedule`` draws the gaps in blocks whose sizes do not depend
+    on ``n`` or ``p``, so two calls with the same generator state and ``p`` but different ``n`` agree on their
+    common prefix (monotone models).
+    """
+    if n == 0 or p <= 0:
+        return
+    if p >= 1:
+        for start in range(0, n, step):
+            yield torch.arange(start, min(n, start + step), device=device)
+        return
+    inv_log = 1.0 / math.log1p(-p)
+    dtype = torch.float32 if p > 1e-5 else torch.float64  # gaps beyond 2^24 need float64
+    last = -1
+    mean = n * p
+    size = _SCHEDULE_START if fixed_schedule else int(min(step, mean + 6 * math.sqrt(mean) + 64))
+    while True:
+        u = torch.rand(size, generator=gen, device=device, dtype=dtype)
+        gaps = torch.log1p(u.neg_()).mul_(inv_log).floor_().to(torch.int64).add_(1)
+        pos = torch.cumsum(gaps, 0).add_(last)
+        end = int(pos[-1])
+        if end >= n:
+            cut = int(torch.searchsorted(pos, n))
+            if cut:
+                yield pos[:cut]
+            return
+        yield pos
+        last = end
+        if fixed_schedule:
+            size = min(2 * size, step)
+        else:
+            rest = (n - 1 - last) * p
+            size = int(min(step, max(1024, rest + 6 * math.sqrt(rest) + 64)))
+
+
+_SCHEDULE_START = 1024
+
+
+def digits(p: float) -> int:
+    """Random binary digits ``bernoulli_bits`` draws for p (p rounded to 2^-16; 0 for p ∈ {0, 1})."""
+    m = round(p * 65536)
+    return 0 if m <= 0 or m >= 65536 else 16 - ((m & -m).bit_length() - 1)
+
+
+def bernoulli_words_by_value(
+    stored: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator
+) -> torch.Tensor:
+    """int64 words whose bit b is Bernoulli(f_one) where ``stored``'s bit b is 1, else Bernoulli(f_zero).
+
+    One random fraction V per cell compared with the cell's own threshold (f_one or f_zero by its stored bit),
+    digit by digit, 64 cells per int64: each cell uses one comparison, so the two probabilities share the
+    random words (max of their digit counts, not the sum). F's rounded to multiples of 2^-16.
+    """
+    m1, m0 = (min(65536, max(0, round(f * 65536))) for f in (f_one, f_zero))
+    ones = stored
+    zeros = ~ones
+    full = torch.full_like(ones, -1)
+    less = torch.zeros_like(ones)
+    equal = full.clone()
+    for k in range(16, -1, -1):  # digit 16 is the integer part (set only for F = 1)
+        b1, b0 = (m1 >> k) & 1, (m0 >> k) & 1
+        threshold = full if b1 and b0 else ones if b1 else zeros if b0 else None
+        rest = (m1 & ((1 << k) - 1)) or (m0 & ((1 << k) - 1))
+        if k == 16:
+            if threshold is not None:  # F = 1: V < 1 always
+                less |= threshold
+                equal &= ~threshold
+            if not rest:
+                break
+            continue
+        r = torch.empty_like(ones).random_(-(2**63), None, generator=gen)
+        if threshold is None:
+            equal &= ~r
+        else:
+            less |= equal & ~r & threshold
+            equal &= ~(r ^ threshold)
+        if not rest:
+            break
+    return less
+
+
+def bernoulli_words(words: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
+    """``words`` random int64 whose bits are iid Bernoulli(p), p rounded to a multiple of 2^-16.
+
+    Compares a random binary fraction V = 0.r₁r₂… (one random word per digit) with p's binary expansion
+    MSB first, 64 cells per int64: V < p has probability p. Stops after p's last 1-digit.
+    """
+    m = round(p * 65536)
+    if m <= 0:
+        return torch.zeros(words, dtype=torch.int64, device=device)
+    if m >= 65536:
+        return torch.full((words,), -1, dtype=torch.int64, device=device)
+    lowest = (m & -m).bit_length() - 1  # last 1-digit of p
+    less: torch.Tensor | None = None
+    equal: torch.Tensor | None = None
+    for k in range(15, lowest - 1, -1):
+        r = torch.empty(words, dtype=torch.int64, device=device).random_(-(2**63), None, generator=gen)
+        if (m >> k) & 1:
+            hit = ~r if equal is None else equal & ~r
+            less = hit if less is None else less.bitwise_or_(hit)
+            equal = r if equal is None else equal.bitwise_and_(r)
+        else:
+            equal = ~r if equal is None else equal.bitwise_and_(~r)
+    assert less is not None
+    return less
