@@ -37,6 +37,7 @@ from eden.cache import StageCache, config_key
 from eden.cli import eden_error_in
 from eden.config import STAGES, preflight, validate
 from eden.context import RunContext
+from eden.fingerprint import code_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +142,42 @@ def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
     return objective(metrics)
 
 
+#: The registry members (config groups) a stage's code runs, when its module does not say (``MEMBERS``).
+ALL_MEMBERS = ("error_model", "dram", "platform", "mapping")
+
+
+def _member(ctx: RunContext, group: str) -> Any:
+    members: Any = ctx.members
+    return members[group] if isinstance(members, dict) else getattr(members, group)
+
+
+def stage_key(ctx: RunContext, module: Any, upstream: str) -> dict[str, Any]:
+    """What determines a stage's result, hashed into its cache folder's name (and written to its ``key.json``).
+
+    - ``stage``: the config subset the stage reads (``module.determining``);
+    - ``upstream``: the previous stage's key, so any change upstream recomputes everything after it;
+    - ``code``: content hashes of eden/ and of the source of the members the stage runs (``module.MEMBERS``),
+      so an edit to the code recomputes the stages it touches (:mod:`eden.fingerprint`);
+    - ``environment``: facts of the machine that change the result (``module.environment(ctx)``, e.g. a thread
+      count that changes floating-point reductions); empty for a stage whose result does not depend on them.
+    """
+    groups = getattr(module, "MEMBERS", ALL_MEMBERS)
+    environment = getattr(module, "environment", None)
+    return {
+        "stage": module.determining(ctx),
+        "upstream": upstream,
+        "code": code_fingerprint(_member(ctx, g) for g in groups),
+        "environment": environment(ctx) if environment is not None else {},
+    }
+
+
 def run_stages(ctx: RunContext) -> dict[str, float]:
     last = STAGES.index(str(ctx.cfg.stage))
     upstream = ""
     metrics: dict[str, float] = {}
     for stage in STAGES[: last + 1]:
         module = stage_module(stage)
-        determining = {"stage": module.determining(ctx), "upstream": upstream}
+        determining = stage_key(ctx, module, upstream)
         folder = ctx.cache.folder(stage, determining)
         upstream = config_key(determining)
         with ctx.cache.lock(folder):

@@ -10,6 +10,8 @@ from typing import Any
 from eden.context import RunContext
 
 log = logging.getLogger(__name__)
+#: Registry members whose code this stage runs (their source is part of its cache key).
+MEMBERS: tuple[str, ...] = ()
 RANGE_SAMPLES = 10_000  # training images whose IFMs define the recorded ranges
 
 

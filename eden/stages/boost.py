@@ -20,6 +20,8 @@ from eden.context import RunContext
 from eden.stages import characterize as char
 
 log = logging.getLogger(__name__)
+#: Registry members whose code this stage runs (their source is part of its cache key).
+MEMBERS: tuple[str, ...] = ("error_model", "dram")
 
 
 def determining(ctx: RunContext) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from eden.context import RunContext
 from eden.search import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 
 log = logging.getLogger(__name__)
+#: Registry members whose code this stage runs (their source is part of its cache key).
+MEMBERS: tuple[str, ...] = ("error_model", "dram")
 
 
 def search_determining(ctx: RunContext) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from typing import Any
 from eden.errors import ConfigError
 
 log = logging.getLogger(__name__)
+#: Registry members whose code this stage runs (their source is part of its cache key).
+MEMBERS: tuple[str, ...] = ("platform", "dram")
 
 ROWS_FILE = "platform_layers.csv"
 METRICS = ("dram_energy_reduction", "speedup", "ideal_speedup", "dram_energy_reduction_paper_scaling")

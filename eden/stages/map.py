@@ -16,6 +16,8 @@ from typing import Any
 from eden.context import RunContext
 
 log = logging.getLogger(__name__)
+#: Registry members whose code this stage runs (their source is part of its cache key).
+MEMBERS: tuple[str, ...] = ("mapping", "dram")
 FILES = ("mapping.json", "mapping.csv", "mapping.md")
 
 

@@ -27,6 +27,8 @@ from eden.cache import atomic_write_json
 from eden.context import RunContext
 
 log = logging.getLogger(__name__)
+#: Registry members whose code this stage runs (their source is part of its cache key).
+MEMBERS: tuple[str, ...] = ("error_model", "dram")
 NOMINAL = "nominal"
 OFFENDER_SHARE = 0.25  # share of the error-exposed data types backed off per round
 
