@@ -87,9 +87,10 @@ def baseline_folder(cfg: DictConfig) -> Path:
     """Where the pipeline looks for the baseline of ``cfg`` (same key as ``run_stages``)."""
     from eden.cache import StageCache
     from eden.context import RunContext
+    from eden.pipeline import stage_key
     from eden.stages import baseline
     from eden.tracking import Tracker
 
     ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
-    return ctx.cache.folder("baseline", {"stage": baseline.determining(ctx), "upstream": ""})
+    return ctx.cache.folder("baseline", stage_key(ctx, baseline, upstream=""))

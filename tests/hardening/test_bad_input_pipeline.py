@@ -14,7 +14,7 @@ from eden.cache import StageCache, config_key
 from eden.config import validate
 from eden.context import RunContext
 from eden.errors import ConfigError, DataError
-from eden.pipeline import run
+from eden.pipeline import run, stage_key
 from eden.stages import baseline
 from eden.tracking import Tracker
 
@@ -94,5 +94,6 @@ def test_config_key_of_the_baseline_folder_matches_the_pipeline(
     cfg = compose_cfg([*tiny_overrides, "stage=baseline"])
     ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
-    determining = {"stage": baseline.determining(ctx), "upstream": ""}
+    determining = stage_key(ctx, baseline, upstream="")  # what run_stages hashes (config, code, environment)
+    assert determining["stage"] == baseline.determining(ctx) and set(determining["code"]) == {"eden", "members"}
     assert _baseline_folder(cfg).name == config_key(determining)
