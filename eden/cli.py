@@ -7,7 +7,8 @@ on stderr and exit status 2:
   raising ``ConfigError`` reaches us as Hydra's ``InstantiationException`` with the error as its cause);
 - a group option naming no YAML (checked here before Hydra starts, which would report it over a dozen lines);
 - a composition error of Hydra/OmegaConf: a value of the wrong type (``trainer.max_epochs=two``), a key that is
-  not in the schema (``characterize.ber_mni=1e-6``), an override that does not parse.
+  not in the schema (``characterize.ber_mni=1e-6``), an override that does not parse;
+- a config file that is not valid YAML: ``error: <file>:<line>: invalid YAML (<problem>); ...``.
 
 Any other exception is a bug, not bad input: it keeps its traceback.
 """
@@ -150,7 +151,9 @@ def main_guard(main: Callable[[], Any], conf_dir: Path | None = None) -> None:
             check_group_choices(conf_dir, argv)
         main()
     except Exception as exc:
-        err = eden_error_in(exc)
+        from eden.conf import yaml_error_in
+
+        err = eden_error_in(exc) or yaml_error_in(exc)
         if err is None and not user_wants_full:
             err = composition_error(exc, argv)
         if err is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -31,7 +30,6 @@ MODEL_RATIO = 1.5
 FULL_WORDS = 25_000_000
 QUICK_WORDS = 1_000_000
 _MASK_CHUNK = 1 << 22  # words per chunk of baseline (a): 32 Mbit, 128 MB of floats
-_CONF = Path(__file__).resolve().parents[2] / "conf" / "error_model"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,11 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def model_at(name: str, ber: float, seed: int = 1) -> Any:
     """The shipped ``conf/error_model/<name>.yaml`` member at target ``ber``."""
-    import yaml
-
+    from eden import conf
     from eden.injection.error_model import ERROR_MODELS
 
-    params = yaml.safe_load((_CONF / f"{name}.yaml").read_text())
+    params = conf.load("error_model", name)
     params["ber"] = ber
     return ERROR_MODELS.build(params, seed=seed)
 

@@ -236,11 +236,10 @@ DRAMS: Registry[type[DramDevice]] = Registry("dram", DramDevice)  # type: ignore
 
 
 def load_device(path: str | Path) -> DramDevice:
-    """Build a device straight from its YAML file (outside Hydra: tests, notebooks)."""
-    import yaml
+    """Build a device from a YAML file at any path, composed as a ``dram`` option (tests, notebooks).
 
-    with open(path, encoding="utf-8") as handle:
-        params = yaml.safe_load(handle)
-    if not isinstance(params, Mapping):
-        raise ConfigError(PREFIX, str(path), "a YAML file holding a mapping of device fields")
-    return DRAMS.build(params)
+    Its defaults list may inherit the bases of ``conf/dram/base/`` as the shipped parts do.
+    """
+    from eden import conf
+
+    return DRAMS.build(conf.load_file(path, PREFIX))

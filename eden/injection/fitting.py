@@ -32,7 +32,6 @@ import argparse
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -305,13 +304,13 @@ def fit_all(data: DeviceData, models: list[str] | None = None) -> FitReport:
 # --- CLI ------------------------------------------------------------------------------------------------
 def _generate(args: argparse.Namespace) -> None:
     import torch
-    import yaml
 
+    from eden import conf
     from eden.injection.device_data import generate_device_data
     from eden.injection.error_model import ERROR_MODELS
 
-    conf = Path(__file__).resolve().parents[2] / "conf" / "error_model" / f"{args.generate}.yaml"
-    params = yaml.safe_load(conf.read_text()) if conf.exists() else {"name": args.generate}
+    shipped = args.generate in conf.options("error_model")
+    params = conf.load("error_model", args.generate) if shipped else {"name": args.generate}
     if args.ber is not None:
         params["ber"] = args.ber
     model = ERROR_MODELS.build(params, seed=args.seed)

@@ -77,12 +77,10 @@ def shape_only_topology(network: str) -> Any:
 
 
 def load_platform(name: str, *, max_cycles: float | None, cache_dir: Path | None) -> Any:
-    import yaml
-
+    from eden import conf
     from eden.platforms.base import PLATFORMS
 
-    path = Path(__file__).resolve().parents[2] / "conf" / "platform" / f"{name}.yaml"
-    params = yaml.safe_load(path.read_text())
+    params = conf.load("platform", name)
     if max_cycles is not None and "scalesim_max_cycles" in params:
         params["scalesim_max_cycles"] = max_cycles
     platform = PLATFORMS.build(params)

@@ -8,27 +8,22 @@ applied by the composition through :meth:`DeviceCosts.paper_scale`.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from eden.dram import energy, latency
-from eden.dram.device import DRAMS, DramDevice, load_device
+from eden.dram.device import DRAMS, DramDevice
 from eden.errors import ConfigError
 from eden.platforms.operating import OpPoint
 
 
-def conf_dir() -> Path:
-    """``<repository>/conf/dram``, found from this package's location."""
-    return Path(__file__).resolve().parents[2] / "conf" / "dram"
-
-
 @lru_cache(maxsize=32)
 def _load(name: str) -> DramDevice:
-    path = conf_dir() / f"{name}.yaml"
-    if not path.exists():
-        choices = sorted(p.stem for p in conf_dir().glob("*.yaml")) or DRAMS.names()
+    from eden import conf
+
+    choices = conf.options("dram")
+    if name not in choices:
         raise ConfigError("platform.dram", name, choices)
-    return load_device(path)
+    return DRAMS.build(conf.load("dram", name))
 
 
 def device_of(memory: str | DramDevice) -> DramDevice:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from eden import conf
 
 CONF_DRAM = Path(__file__).resolve().parents[2] / "conf" / "dram"
-DEVICE_YAMLS = sorted(CONF_DRAM.glob("*.yaml"))
+DEVICE_YAMLS = sorted(CONF_DRAM.glob("*.yaml"))  # the options; base/ holds what they inherit
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -21,15 +21,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dram_yaml", DEVICE_YAMLS, ids=[p.stem for p in DEVICE_YAMLS])
 
 
-@cache
-def _raw_cached(name: str) -> dict[str, Any]:
-    with open(CONF_DRAM / f"{name}.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 def raw(name: str) -> dict[str, Any]:
-    """The part's YAML as a fresh plain dict (safe to mutate)."""
-    return copy.deepcopy(_raw_cached(name))
+    """The part as Hydra composes it (bases of its defaults list applied), a fresh plain dict (safe to mutate)."""
+    return conf.load("dram", name)
 
 
 @cache

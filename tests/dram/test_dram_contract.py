@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
+from eden import conf
 from eden.dram import energy, latency
 from eden.dram.device import DRAMS, DramDevice
 from eden.dram.geometry import Geometry
@@ -49,7 +49,7 @@ def ber_or_none(dev: DramDevice, vdd: float, trcd: float) -> float | None:
 
 # ------------------------------------------------------------------------------------------------- loading
 def test_yaml_names_its_file_and_builds_through_the_registry(dram_yaml: Path) -> None:
-    params = yaml.safe_load(dram_yaml.read_text(encoding="utf-8"))
+    params = conf.load("dram", dram_yaml.stem)
     assert params["name"] == dram_yaml.stem
     dev = DRAMS.build(params, seed=0)  # the pipeline passes runtime arguments such as the seed
     assert isinstance(dev, DramDevice)
@@ -60,7 +60,7 @@ def test_an_omegaconf_node_builds_the_same_device(dram_yaml: Path, dev: DramDevi
     """Under Hydra the device arrives as an OmegaConf node (DictConfig/ListConfig), not plain dicts and lists."""
     from omegaconf import OmegaConf
 
-    node = DRAMS.build(OmegaConf.load(dram_yaml))
+    node = DRAMS.build(OmegaConf.create(conf.load("dram", dram_yaml.stem)))
     assert node.nominal == dev.nominal
     low_v, low_t = dev.knob_range("vdd")[0], dev.knob_range("trcd")[0]
     assert node.ber(low_v, low_t) == dev.ber(low_v, low_t)
@@ -69,7 +69,7 @@ def test_an_omegaconf_node_builds_the_same_device(dram_yaml: Path, dev: DramDevi
 
 def test_geometry_is_usable_by_the_layouts(dram_yaml: Path, dev: DramDevice) -> None:
     assert isinstance(dev.geometry, Geometry)
-    assert dev.geometry == Geometry(**yaml.safe_load(dram_yaml.read_text(encoding="utf-8"))["geometry"])
+    assert dev.geometry == Geometry(**conf.load("dram", dram_yaml.stem)["geometry"])
     assert dev.capacity_bytes == dev.organization.chips * dev.geometry.capacity_bits // 8
     assert dev.organization.burst_bytes in (32, 64)  # one column access of a x64 channel (BL8) or a x32 chip pair
 

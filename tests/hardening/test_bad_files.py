@@ -22,6 +22,7 @@ import torch
 import yaml
 from hardening_helpers import REPO, ComposeFn, assert_one_line
 
+from eden import conf
 from eden.cache import StageCache
 from eden.config import check_target_reachable, preflight, validate
 from eden.context import RunContext
@@ -68,7 +69,7 @@ def test_lowered_vdd_on_a_nominal_only_part() -> None:
 
 
 def test_device_yaml_with_a_unit_in_a_number(tmp_path: Path) -> None:
-    params = yaml.safe_load((DRAM / "ddr4_vendor_a.yaml").read_text())
+    params = conf.load("dram", "ddr4_vendor_a")
     params["nominal"]["vdd"] = "1.35 V"
     path = tmp_path / "my_part.yaml"
     path.write_text(yaml.safe_dump(params))

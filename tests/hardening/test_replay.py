@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import torch
-import yaml
-from hardening_helpers import REPO, ComposeFn, mlflow_runs
+from hardening_helpers import ComposeFn, mlflow_runs
 
+from eden import conf
 from eden.datatypes import model_data_types
 from eden.dram.geometry import Geometry
 from eden.injection.error_model import ERROR_MODELS
@@ -37,7 +37,7 @@ def _corrupted_reads(seed: int, fmt: str, train: bool, error_model: str = "unifo
     model = LeNet5(num_classes=10, in_channels=1)
     x = torch.randn(8, 1, 16, 16)
     data_types = model_data_types(model, x[:1])
-    params = yaml.safe_load((REPO / "conf" / "error_model" / f"{error_model}.yaml").read_text())
+    params = conf.load("error_model", error_model)
     em = ERROR_MODELS.get(error_model).from_config({**params, "ber": 1e-2}, seed=seed)
     assignment = {d.key: DataTypeFaults(error_model=em, geometry=GEOMETRY) for d in data_types}
     injector = NetworkInjector(

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
+from eden import conf
 from eden.dram.geometry import Geometry
 from eden.injection.engine import WeakCellMap
 from eden.injection.error_model import ERROR_MODELS, ErrorModel
@@ -20,7 +20,7 @@ REGION_BITS = 16 * GEO.row_bits  # 16 rows
 
 
 def yaml_params(name: str) -> dict[str, Any]:
-    return yaml.safe_load((CONF / f"{name}.yaml").read_text())
+    return conf.load("error_model", name)
 
 
 def build(name: str, *, seed: int = 1, **overrides: Any) -> ErrorModel:

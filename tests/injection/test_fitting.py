@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-import yaml
 
+from eden import conf
 from eden.errors import ConfigError
 from eden.injection.device_data import DeviceData, generate_device_data
 from eden.injection.error_model import ERROR_MODELS
@@ -24,7 +24,7 @@ SHAPES = {"uniform": (256, 1024), "bitline": (512, 2048), "wordline": (2048, 512
 
 
 def _params(name: str) -> dict[str, Any]:
-    return yaml.safe_load((CONF / f"{name}.yaml").read_text())
+    return conf.load("error_model", name)
 
 
 @functools.cache

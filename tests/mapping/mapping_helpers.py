@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
+from eden import conf
 from eden.mapping.base import MAPPINGS, Mapping
 from eden.mapping.space import Datum
 
@@ -17,8 +16,7 @@ CONF_MAPPING = REPO / "conf" / "mapping"
 
 
 def mapping_yaml(name: str) -> dict[str, Any]:
-    with open(CONF_MAPPING / f"{name}.yaml", encoding="utf-8") as handle:
-        return copy.deepcopy(yaml.safe_load(handle))
+    return conf.load("mapping", name)
 
 
 def build(name: str, **overrides: Any) -> Mapping:

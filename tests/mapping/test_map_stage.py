@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from mapping_helpers import REPO, build, mapping_yaml
+from mapping_helpers import build, mapping_yaml
 from omegaconf import OmegaConf
 
+from eden import conf
 from eden.cache import StageCache, config_key
 from eden.context import RunContext
 from eden.datatypes import DataType
@@ -36,7 +36,7 @@ class RecordingTracker:
 
 
 def context(tmp_path: Path, device: DramDevice, mapping: str = "fine") -> RunContext:
-    dram = yaml.safe_load((REPO / "conf" / "dram" / "ddr4_vendor_a.yaml").read_text())
+    dram = conf.load("dram", "ddr4_vendor_a")
     cfg = OmegaConf.create({"format": "int8", "mapping": mapping_yaml(mapping), "dram": dram})
     ctx = RunContext(
         cfg=cfg,

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import torch
-from mapping_helpers import CONF_MAPPING, REPO, build, random_data
+from mapping_helpers import CONF_MAPPING, build, random_data
 
+from eden import conf
 from eden.dram.device import DramDevice
 from eden.mapping.base import MAPPINGS
 from eden.mapping.space import Datum, within
@@ -92,11 +93,10 @@ def test_json_round_trip_is_exact_and_validates(name: str, device: DramDevice, t
 @pytest.mark.parametrize("name", NAMES)
 def test_saving_estimate_matches_the_paper_rule_under_paper_scaling(name: str) -> None:
     """With every tolerant byte at VDD v and energy ∝ VDD (EDEN Fig. 13), the estimate is ΔVDD / 1.2 V."""
-    import yaml
 
     from eden.dram.device import DRAMS
 
-    raw = yaml.safe_load((REPO / "conf" / "dram" / "ddr4_vendor_a.yaml").read_text())
+    raw = conf.load("dram", "ddr4_vendor_a")
     raw["energy"]["scaling"] = "paper"
     paper = DRAMS.build(raw)
     data = [Datum("a.weights", 1000, 0.04), Datum("b.weights", 3000, 0.04)]

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from torch import nn
 
+from eden import conf
 from eden.platforms.base import PLATFORMS, Platform
 from eden.platforms.topology import Topology, extract_topology
 
@@ -17,7 +17,7 @@ CONF = Path(__file__).resolve().parents[2] / "conf" / "platform"
 
 
 def platform_params(name: str) -> dict[str, Any]:
-    return yaml.safe_load((CONF / f"{name}.yaml").read_text())
+    return conf.load("platform", name)
 
 
 @pytest.fixture(scope="session")
