@@ -88,10 +88,11 @@ _ALIASES: dict[Path, str] = {}
 def _loader(extra: tuple[str, ...] = ()) -> ConfigLoaderImpl:
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
 
     search_path = create_config_search_path(str(conf_dir()))  # also runs every SearchPathPlugin
     for i, folder in enumerate(extra):
-        search_path.append(f"eden-extra-{i}", f"file://{folder}", anchor="main")
+        search_path.append(f"eden-extra-{i}", f"file://{folder}", anchor=SearchPathQuery(provider="main"))
     return ConfigLoaderImpl(config_search_path=search_path)
 
 
