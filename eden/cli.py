@@ -39,7 +39,7 @@ _TYPE_WORDS = {
 
 
 def check_group_choices(conf_dir: Path, argv: list[str]) -> None:
-    """Reject ``group=option`` overrides naming no YAML in ``conf/<group>/``, listing the options.
+    """Reject ``group=option`` overrides naming no option of the group (conf/ or a search-path plugin), listing them.
 
     Hydra would report this too, but over a dozen lines with its search path; this runs before Hydra starts.
     Sweep values (``a,b``) are checked one by one; sweep functions (``range(...)``, ``glob(...)``) are left to Hydra.
@@ -52,10 +52,20 @@ def check_group_choices(conf_dir: Path, argv: list[str]) -> None:
         folder = conf_dir / group
         if not folder.is_dir() or value in ("null", ""):
             continue
-        options = sorted(p.stem for p in folder.glob("*.yaml"))
+        options = group_options(conf_dir, group)
         for option in value.split(","):
             if option not in options:
                 raise ConfigError(group, option, options)
+
+
+def group_options(conf_dir: Path, group: str) -> list[str]:
+    """The options of ``group``: the YAML files in ``conf_dir/<group>/`` and those of every Hydra search-path plugin
+    (a third-party package's own options, see docs/plugins.md)."""
+    from eden import conf
+
+    if conf_dir.resolve() == conf.conf_dir().resolve():
+        return conf.options(group)
+    return sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
 
 
 def eden_error_in(exc: BaseException | None) -> EdenError | None:

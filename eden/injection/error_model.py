@@ -54,6 +54,12 @@ class ErrorModel(ABC):
     registry_name: ClassVar[str]
     #: Native parameters that are probabilities (validated to [0, 1]).
     probability_fields: ClassVar[tuple[str, ...]] = ()
+    #: What the contract suite (``eden.testing.ErrorModelContract``) may expect of the model; a model removes
+    #: what it lacks and the tests that need it are skipped for it:
+    #: ``targets_ber``: ``ber`` sets the mean BER (weak cells exist at a BER > 0);
+    #: ``stochastic``: a weak cell fails at random on each read (another read seed draws other flips; a stuck-at
+    #: model, whose weak cells fail on every read, lacks it).
+    capabilities: ClassVar[frozenset[str]] = frozenset({"targets_ber", "stochastic"})
 
     def __init__(self, *, ber: float | None, monotone: bool, seed: int) -> None:
         self.ber = ber

@@ -46,6 +46,10 @@ class Mapping(ABC):
     )  # fmt: skip
     #: Fields a subclass adds; parsed by :meth:`parse_extra`.
     EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: What the contract suite (``eden.testing.MappingContract``) may expect; a strategy removes what it lacks:
+    #: ``optimizing``: data that tolerate errors leave the nominal point when the device allows it (a reference
+    #: strategy that keeps everything at nominal lacks it).
+    capabilities: ClassVar[frozenset[str]] = frozenset({"optimizing"})
 
     def __init__(
         self,

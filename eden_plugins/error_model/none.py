@@ -10,6 +10,8 @@ from eden.layout import Layout
 class NoErrorModel(ErrorModel):
     """``ber`` is accepted (so BER sweeps compose) and ignored: the mean BER is always 0."""
 
+    capabilities = frozenset()  # no weak cells at any BER, nothing drawn per read
+
     @property
     def mean_ber(self) -> float:
         return 0.0

@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 from hardening_helpers import ComposeFn
 
+from eden import conf
 from eden.config import validate
 from eden.errors import ConfigError, EdenError, RegistryError
+from eden.injection.error_model import ERROR_MODELS as ERROR_MODEL_REGISTRY
 
-ERROR_MODELS = "bitline, data_dependent, none, uniform, wordline"
+# The allowed lists come from the registries and the config groups: a new member or part YAML breaks no case here.
+ERROR_MODELS = ", ".join(ERROR_MODEL_REGISTRY.names())
 TOP_KEYS = (
     "seed, stage, format, correction, target, paths, characterize, validate, trainer, retrain, tracking, model, "
     "data, error_model, dram, platform, mapping, experiment"
 )
-DRAM_PARTS = "ddr4_2400, ddr4_vendor_a, ddr4_vendor_a_fig5, ddr4_vendor_b, ddr4_vendor_c, gddr5, lpddr3"
+DRAM_PARTS = ", ".join(conf.options("dram"))
 
 # (id, overrides, the exact message; a message ending in "..." is a prefix: the rest is a long list of choices)
 CASES: list[tuple[str, list[str], str]] = [

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from hardening_helpers import ComposeFn, baseline_folder, mlflow_runs, run_cli, stderr_lines
 
+from eden.injection.error_model import ERROR_MODELS
+
 CASES = [
     (
         "wrong_type",
@@ -42,7 +44,7 @@ CASES = [
     (
         "unknown_plugin_option",
         ["error_model=gaussian"],
-        "error: error_model='gaussian' is invalid; allowed: bitline, data_dependent, none, uniform, wordline",
+        f"error: error_model='gaussian' is invalid; allowed: {', '.join(ERROR_MODELS.names())}",
     ),
 ]
 

@@ -1,47 +1,23 @@
-"""Helpers of the mapping tests: every strategy from its YAML, random instances, independent scoring."""
+"""Helpers of the mapping tests: every strategy from its config option, random instances, independent scoring."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import torch
+from eden.mapping.base import Mapping
+from eden.testing.mapping import build, random_data
+from eden.testing.members import member_params
 
-from eden import conf
-from eden.mapping.base import MAPPINGS, Mapping
-from eden.mapping.space import Datum
+__all__ = ["CONF_MAPPING", "REPO", "build", "mapping_yaml", "random_data", "table_value"]
 
 REPO = Path(__file__).resolve().parents[2]
 CONF_MAPPING = REPO / "conf" / "mapping"
 
 
 def mapping_yaml(name: str) -> dict[str, Any]:
-    return conf.load("mapping", name)
-
-
-def build(name: str, **overrides: Any) -> Mapping:
-    """The strategy ``name`` from its YAML, with field overrides (as a Hydra override would set them)."""
-    params = {**mapping_yaml(name), **overrides}
-    strategy = MAPPINGS.build(params, seed=0)
-    assert isinstance(strategy, Mapping)
-    return strategy
-
-
-def random_data(gen: torch.Generator, n: int, *, zero_share: float = 0.15, ties: bool = True) -> list[Datum]:
-    """``n`` data types: sizes 64..4096 bytes; tolerances log-uniform in [1e-3, 5e-2] (vendor A's characterized
-    range, EDEN Table 3) with some zeros and, optionally, repeated values (ties)."""
-    out: list[Datum] = []
-    for i in range(n):
-        size = int(torch.randint(64, 4097, (1,), generator=gen))
-        u = float(torch.rand(1, generator=gen))
-        if u < zero_share:
-            tol = 0.0
-        elif ties and out and u < zero_share + 0.15:
-            tol = out[int(torch.randint(0, len(out), (1,), generator=gen))].tolerance
-        else:
-            tol = float(10 ** (-3 + 1.7 * float(torch.rand(1, generator=gen))))
-        out.append(Datum(f"layer{i}.{'weights' if i % 2 == 0 else 'ifm'}", size, tol))
-    return out
+    """The strategy's config option as a run composes it (a fresh dict)."""
+    return member_params("mapping", name)
 
 
 def table_value(table: dict[str, Any], strategy: Mapping, device: Any) -> tuple[int, int]:

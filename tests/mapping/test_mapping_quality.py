@@ -177,3 +177,17 @@ def test_knob_limits_which_setting_leaves_nominal(knob: str, moves: str, device:
         assert any(e[moves] < getattr(device.nominal, moves) for e in table["entries"])
         if knob == "trcd":
             assert table["estimated_energy_saving"] == 0.0 and table["estimated_trcd_reduction"] > 0
+
+
+@pytest.mark.parametrize("name", ["coarse", "fine", "optimal"])
+def test_builtin_strategies_reach_table3_voltage_and_the_paper_saving(name: str) -> None:
+    """4.0% BER ← −0.30 V on vendor A (EDEN Table 3): at a 4% tolerance every built-in strategy reaches 1.05 V and,
+    with energy ∝ VDD (Fig. 13), saves ΔVDD / 1.2 V."""
+    from eden.testing.mapping import reference_device
+
+    paper = reference_device(scaling="paper")
+    data = [Datum("a.weights", 1000, 0.04), Datum("b.weights", 3000, 0.04)]
+    table = build(name).map(data, paper, coarse_ber=0.04)
+    vdd = table["entries"][0]["vdd"]
+    assert vdd == pytest.approx(1.05)
+    assert table["estimated_energy_saving"] == pytest.approx((1.35 - vdd) / 1.2, abs=1e-9)
