@@ -1,6 +1,7 @@
 """``eden <command>`` (or ``python -m eden <command>``): the commands beside ``python run.py``.
 
-Commands: ``report`` (tables and plots of a sweep from MLflow, see :mod:`eden.report`).
+Commands: ``report`` (tables and plots of a sweep from MLflow, see :mod:`eden.report`); ``plugins`` (the members of
+every registry and the options of their config groups, third-party plugins included: docs/plugins.md).
 Install as a console script with ``[project.scripts] eden = "eden.__main__:main"``.
 """
 
@@ -16,7 +17,25 @@ def _report(argv: Sequence[str]) -> int:
     return report_main(argv)
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"report": _report}
+def _plugins(argv: Sequence[str]) -> int:
+    from eden.cli import eden_error_in
+    from eden.registries import describe
+
+    if argv:
+        print("usage: eden plugins   (lists registered members and config options)", file=sys.stderr)
+        return 2
+    try:
+        print(describe())
+    except Exception as exc:
+        err = eden_error_in(exc)
+        if err is None:
+            raise
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"report": _report, "plugins": _plugins}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

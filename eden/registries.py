@@ -30,3 +30,19 @@ def registry_for(group: str) -> Registry:
     registry = getattr(importlib.import_module(module), attr)
     assert isinstance(registry, Registry)
     return registry
+
+
+def describe() -> str:
+    """Every registry's members (with their module and capabilities) and its config group's options, as text."""
+    from eden import conf
+
+    lines: list[str] = []
+    for group in REGISTRY_LOCATIONS:
+        registry = registry_for(group)
+        lines.append(f"{group}:")
+        for name in registry.names():
+            cls = registry.get(name)
+            caps = sorted(getattr(cls, "capabilities", ()))
+            lines.append(f"  {name} ({cls.__module__})" + (f" [{', '.join(caps)}]" if caps else ""))
+        lines.append(f"  options ({group}=...): {', '.join(conf.options(group))}")
+    return "\n".join(lines)
