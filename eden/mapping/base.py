@@ -1,6 +1,6 @@
 """The ``mapping`` registry: strategies that place each data type in a DRAM partition at an operating point.
 
-Contract of a :class:`Mapping` (tested for every member by ``tests/mapping/test_mapping_contract.py``): given the
+Contract of a :class:`Mapping` (the suite ``eden.testing.MappingContract``, run on every member): given the
 data (size, tolerable BER), the device and the coarse BER, :meth:`Mapping.map` returns a mapping table (see
 :mod:`eden.mapping.table`) in which
 
