@@ -1,8 +1,9 @@
 """docs/plugins.md's worked example works: a package outside the repository adds an error model and its YAML.
 
-The package is built in ``tmp_path`` from the doc's code blocks (each starts with ``# file: <path>``) and made
-importable as ``pip install`` would leave it: its packages on ``PYTHONPATH`` and a ``.dist-info`` folder holding
-the ``eden.plugins`` entry point from its pyproject.toml. Subprocesses then see it as a user would: ``run.py``
+The package is written to ``tmp_path`` from the doc's code blocks (each starts with ``# file: <path>``) and
+installed with ``pip install --target`` (no dependencies, offline), which also checks the doc's pyproject.toml:
+the entry point and the packaged YAML. With the target folder on ``PYTHONPATH``, subprocesses see it as a user
+would: ``run.py``
 composes the option through the search-path plugin, and the package's own tests (the error-model contract from
 ``eden.testing``, the registry, the config loader) pass.
 """
@@ -29,7 +30,7 @@ def doc_files() -> dict[str, str]:
 
 
 def build_package(root: Path) -> Path:
-    """The example package under ``root/src``, installed (importable + metadata) under ``root/site``."""
+    """The example package written to ``root/src`` and pip-installed (no dependencies, offline) into ``root/site``."""
     files = doc_files()
     assert {"eden_stuck_at/stuck_at.py", "hydra_plugins/eden_stuck_at_searchpath.py", "pyproject.toml"} <= set(files)
     src, site = root / "src", root / "site"
@@ -37,17 +38,13 @@ def build_package(root: Path) -> Path:
         target = src / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body)
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-build-isolation"]
+    proc = subprocess.run([*pip, "--target", str(site), str(src)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     meta = tomllib.loads((src / "pyproject.toml").read_text())["project"]
-    for package in ("eden_stuck_at", "hydra_plugins"):
-        (site / package).parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(src / package, site / package)
-    dist = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n")
-    groups = meta["entry-points"]
-    (dist / "entry_points.txt").write_text(
-        "".join(f"[{g}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for g, eps in groups.items())
-    )
+    entry_points = (site / f"eden_stuck_at-{meta['version']}.dist-info" / "entry_points.txt").read_text()
+    assert "[eden.plugins]" in entry_points  # what EDEN's registries read
+    assert (site / "eden_stuck_at" / "conf" / "error_model" / "stuck_at.yaml").is_file()  # the package data
     return site
 
 
