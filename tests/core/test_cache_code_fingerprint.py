@@ -130,3 +130,12 @@ def test_members_in_eden_or_the_stdlib_add_no_module_digest() -> None:
     assert fingerprint.class_sources(Geometry) == {}  # covered by eden's own digest
     uniform = ERROR_MODELS.get("uniform")
     assert set(fingerprint.class_sources(uniform)) == {"eden_plugins.error_model.uniform"}
+
+
+def test_a_member_calling_another_plugins_helpers_is_keyed_on_them_too() -> None:
+    """``optimal`` imports helpers of ``fine`` and ``coarse``: editing those changes what optimal computes."""
+    from eden.mapping.base import MAPPINGS
+
+    optimal = fingerprint.class_sources(MAPPINGS.get("optimal"))
+    assert set(optimal) == {f"eden_plugins.mapping.{n}" for n in ("optimal", "fine", "coarse")}
+    assert set(fingerprint.class_sources(MAPPINGS.get("fine"))) == {"eden_plugins.mapping.fine"}  # not the reverse
