@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m eden.bench [injection|pipeline|all]`` (targets in DESIGN.md "performance targets").
+"""Benchmarks: ``python -m eden.bench [injection|pipeline|scale|all]`` (targets in DESIGN.md "performance targets").
 
 Each bench is one module in this package listed in ``BENCHES``; it exposes ``add_arguments(parser)`` and
 ``run(args) -> list[Check]`` and prints its own table. A ``Check`` is one target: the measured ratio, the
@@ -12,4 +12,8 @@ from __future__ import annotations
 BENCHES: dict[str, str] = {
     "injection": "eden.bench.injection",
     "pipeline": "eden.bench.pipeline",
+    "scale": "eden.bench.scale",
 }
+#: Benches that run only when named: ``all`` keeps to the CPU-sized ones (scale builds ResNet-50 and a 25M-250M
+#: word tensor).
+NAMED_ONLY = frozenset({"scale"})

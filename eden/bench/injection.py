@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("injection")
     group.add_argument("--words", type=int, default=None, help=f"int8 words (default {FULL_WORDS:,})")
     group.add_argument("--crossover", action="store_true", help="measure the sparse/dense crossover BER")
-    group.add_argument("--device", default="cpu", help="torch device of the tensor (cpu, cuda)")
+    group.add_argument(
+        "--device", default=None, help="torch device (cpu, cuda); injection default cpu, scale default cuda if present"
+    )
 
 
 def model_at(name: str, ber: float, seed: int = 1) -> Any:
@@ -65,8 +67,9 @@ def _setup(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Generator, int
     from eden.layout import Layout
 
     words = args.words or (QUICK_WORDS if args.quick else FULL_WORDS)
-    gen = torch.Generator(device=args.device).manual_seed(0)
-    data = torch.randint(-128, 128, (words,), dtype=torch.int8, generator=gen, device=args.device).view(torch.uint8)
+    device = args.device or "cpu"
+    gen = torch.Generator(device=device).manual_seed(0)
+    data = torch.randint(-128, 128, (words,), dtype=torch.int8, generator=gen, device=device).view(torch.uint8)
     return data, gen, (args.repeats or (3 if args.quick else 9)), Layout(geometry=DDR4_X8_4GB)
 
 

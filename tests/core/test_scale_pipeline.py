@@ -1,0 +1,100 @@
+"""ResNet-20 and torchvision ResNet-18/50 through the whole pipeline in tiny form on CPU (slow).
+
+CIFAR-10 shapes from the synthetic ``fake_cifar10`` set (a few hundred images, a few epochs): the baseline must
+learn (accuracy far above chance), errors must matter (the coarse tolerable BER is below the search's ceiling),
+and validation must keep the mapped network within the target. ImageNet shapes (3×224×224, drawn per access) go
+through to characterization with ResNet-18: shapes, the lazily drawn data set and the injector at that size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from omegaconf import DictConfig
+
+from eden.cache import StageCache
+from eden.config import validate
+from eden.context import RunContext
+from eden.pipeline import run_stages
+from eden.tracking import Tracker
+
+pytestmark = pytest.mark.slow
+
+TINY_CIFAR = [
+    "data=fake_cifar10",
+    "data.train_size=512",
+    "data.eval_size=128",
+    "data.noise=1.0",
+    "data.batch_size=32",
+    "data.eval_batch_size=128",
+    "trainer.max_epochs=3",
+    "retrain.epochs=2",
+    "retrain.step_every=1",
+    "target.max_drop=0.1",
+    "characterize.search_steps=4",
+    "characterize.seeds=1",
+    "characterize.sample_fraction=0.5",
+    "characterize.fine_max_rounds=2",
+    "validate.seeds=1",
+    "validate.max_backoff_rounds=2",
+]
+
+
+def _run(compose_cfg: Callable[[list[str]], DictConfig], overrides: list[str]) -> tuple[RunContext, dict[str, float]]:
+    cfg = compose_cfg(overrides)
+    ctx = RunContext(cfg=cfg, members=validate(cfg), tracker=Tracker(enabled=False, uri="", experiment="t"),
+                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    return ctx, run_stages(ctx)
+
+
+@pytest.mark.parametrize(
+    ("model", "layers"),
+    [
+        (["model=resnet20"], 22),  # 19 3x3 convs + 2 1x1 shortcuts + fc
+        (["model=torchvision", "model.name=resnet18"], 21),  # 17 convs + 3 downsample convs + fc
+        (["model=torchvision", "model.name=resnet50"], 54),  # 49 convs + 4 downsample convs + fc
+    ],
+    ids=["resnet20", "resnet18", "resnet50"],
+)
+def test_resnet_goes_through_the_whole_pipeline_on_cifar_shapes(
+    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str], model: list[str], layers: int
+) -> None:
+    ctx, m = _run(compose_cfg, [*tiny_overrides, *TINY_CIFAR, *model])
+    assert len(ctx.data_types) == 2 * layers  # weights and IFMs of every conv and linear layer
+    assert m["baseline_acc"] > 0.3  # learned: chance is 0.1
+    assert m["tolerable_ber_coarse"] < 0.5  # errors matter: the search's ceiling fails on a trained network
+    validated = ctx.results["validate"]
+    assert validated["final_acc_low"] >= validated["required_acc"]  # validation keeps the target (max_drop 0.1)
+    assert 0 < m["dram_energy_reduction"] < 1
+
+
+def test_resnet18_reaches_characterization_at_imagenet_shapes(
+    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str], tmp_path: Path
+) -> None:
+    overrides = [
+        *tiny_overrides,
+        "data=fake_imagenet",
+        "data.train_size=32",
+        "data.eval_size=16",
+        "data.num_classes=10",
+        "data.batch_size=16",
+        "data.eval_batch_size=16",
+        "data.num_workers=0",
+        "data.in_memory_mb=0",  # drawn per access, like the full-size set
+        "model=torchvision",
+        "model.name=resnet18",
+        "trainer.max_epochs=1",
+        "retrain=none",
+        "stage=characterize",
+        "characterize.search_steps=2",
+        "characterize.seeds=1",
+        "characterize.fine_max_rounds=1",
+    ]
+    ctx, m = _run(compose_cfg, overrides)
+    assert tuple(ctx.data.example_input().shape) == (1, 3, 224, 224)
+    assert len(ctx.data_types) == 2 * 21
+    ifm0 = next(d for d in ctx.data_types if d.kind == "ifm")
+    assert ifm0.numel == 3 * 224 * 224  # one image's input feature map
+    assert 0 < m["tolerable_ber_coarse"] <= 0.5
