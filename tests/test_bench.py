@@ -31,3 +31,32 @@ def test_pipeline_bench_quick_prints_its_targets(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "fine characterization evaluations vs full grid" in out
     assert "evaluation with errors at BER 0.001 vs clean" in out or "needs eden.injection.network" in out
+
+
+
+def test_scale_bench_quick_prints_the_read_table(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["scale", "--quick", "--device", "cpu", "--networks", "", "--read-words", "100000", "--repeats", "1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "device: cpu" in out and "measured memory bandwidth" in out
+    for fmt in ("int8", "fp32"):
+        for ber in ("0.0001", "0.001", "0.01"):
+            assert f"| {fmt} | 100,000 | {ber} |" in out
+
+
+@pytest.mark.slow
+def test_scale_bench_quick_prints_ratios_for_every_format_and_ber(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["scale", "--quick", "--device", "cpu", "--networks", "ResNet-20", "--read-words", "100000", "--batch", "2"]
+    assert main([*args, "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    for fmt in ("int8", "fp32"):
+        for ber in ("0.0001", "0.001", "0.01"):
+            assert f"| ResNet-20 | {fmt} | 2x1 | {ber} |" in out
+
+
+def test_scale_bench_runs_only_when_named() -> None:
+    with pytest.raises(SystemExit, match="--networks: unknown 'VGG'"):
+        main(["scale", "--quick", "--networks", "VGG", "--read-words", "1000", "--repeats", "1"])
+    from eden.bench import NAMED_ONLY
+
+    assert "scale" in NAMED_ONLY  # `all` keeps to the CPU-sized benches

@@ -68,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scale")
     group.add_argument("--networks", default="ResNet-20,ResNet-50", help="comma-separated subset of the networks")
     group.add_argument("--read-words", type=int, default=None, help="words of the read bench (default by device)")
+    group.add_argument("--batch", type=int, default=None, help="images per batch of every network (default by mode)")
 
 
 def bench_device(args: argparse.Namespace) -> torch.device:
@@ -123,8 +124,11 @@ def injector(model: nn.Module, x: torch.Tensor, fmt: str, ber: float, device: to
     )  # fmt: skip
 
 
-def _network_rows(net: Network, mode: str, device: torch.device, repeats: int) -> tuple[list[str], list[Check]]:
+def _network_rows(
+    net: Network, mode: str, device: torch.device, repeats: int, batch_size: int | None
+) -> tuple[list[str], list[Check]]:
     batch, n_batches = net.batch[mode]
+    batch = batch_size or batch
     torch.manual_seed(0)
     model = net.build().to(device).eval()
     xs = [torch.randn(batch, *net.shape, generator=torch.Generator().manual_seed(i)).to(device)
@@ -231,6 +235,10 @@ def _read_rows(words: int, device: torch.device, repeats: int) -> tuple[list[str
 def run(args: argparse.Namespace) -> list[Check]:
     if args.bench != "scale":  # heavy: only when named (``all`` keeps to the CPU-sized benches)
         return []
+    wanted = [n.strip() for n in args.networks.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in {net.name for net in NETWORKS}]
+    if unknown:
+        raise SystemExit(f"--networks: unknown {unknown[0]!r}; allowed: {', '.join(n.name for n in NETWORKS)}")
     device = bench_device(args)
     mode = "quick" if args.quick else device.type
     repeats = args.repeats or (2 if args.quick else 5)
@@ -238,17 +246,13 @@ def run(args: argparse.Namespace) -> list[Check]:
     words = args.read_words or (QUICK_READ_WORDS if args.quick else READ_WORDS[device.type])
     read_rows, checks, bandwidth = _read_rows(words, device, repeats)
     print(f"measured memory bandwidth (clone: read + write of every byte): {bandwidth / 1e9:.1f} GB/s\n")
-    wanted = [n.strip() for n in args.networks.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in {net.name for net in NETWORKS}]
-    if unknown:
-        raise SystemExit(f"--networks: unknown {unknown[0]!r}; allowed: {', '.join(n.name for n in NETWORKS)}")
     print(f"uniform error model, zeroing on, every weight and IFM; {repeats} interleaved rounds, medians of "
           "per-round ratios; clean = the same injector at BER 0 (format round trip), bare = no injector\n")
     print("| network | format | batch | BER | bare ms | clean ms | errors ms | eval vs clean | train step vs clean "
           "| flag |\n|---|---|---|---|---|---|---|---|---|---|")
     for net in NETWORKS:
         if net.name in wanted:
-            rows, net_checks = _network_rows(net, mode, device, repeats)
+            rows, net_checks = _network_rows(net, mode, device, repeats, args.batch)
             checks += net_checks
             print("\n".join(rows), flush=True)
     print(f"\none read (corrupt_ + restore_) of {words:,} words vs one memory pass (a clone), {device.type}\n")
