@@ -15,15 +15,16 @@ def count_correct(model: nn.Module, loader: Iterable, device: torch.device | str
     """(correct, total) of ``model`` in eval mode over ``loader``."""
     was_training = model.training
     model.eval()
-    correct = total = 0
+    correct: torch.Tensor | int = 0  # summed on the device: one host sync per evaluation, not per batch
+    total = 0
     try:
         for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            correct += int((model(x).argmax(1) == y).sum())
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            correct = correct + (model(x).argmax(1) == y).sum()
             total += len(y)
     finally:
         model.train(was_training)
-    return correct, total
+    return int(correct), total
 
 
 def accuracy(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> float:

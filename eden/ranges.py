@@ -35,13 +35,15 @@ def record_value_ranges(
             w: torch.Tensor = module.weight.detach()  # type: ignore[operator]
             ranges[key] = (float(w.min()), float(w.max()))
 
+    running: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # on the model's device: no host sync per batch
+
     def hook(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], None]:
         def record(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
             key = f"{name}.ifm"
             x = args[0]
-            lo, hi = float(x.min()), float(x.max())
-            old = ranges.get(key)
-            ranges[key] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+            lo, hi = x.min(), x.max()
+            old = running.get(key)
+            running[key] = (lo, hi) if old is None else (torch.minimum(old[0], lo), torch.maximum(old[1], hi))
 
         return record
 
@@ -59,4 +61,6 @@ def record_value_ranges(
         model.train(was_training)
         for h in handles:
             h.remove()
+    for key, (lo, hi) in running.items():
+        ranges[key] = (float(lo), float(hi))
     return ranges

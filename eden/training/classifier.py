@@ -30,7 +30,7 @@ class Classifier(pl.LightningModule):
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.lr_schedule = lr_schedule
-        self._correct = 0
+        self._correct: torch.Tensor | int = 0  # on the model's device: no host sync per step
         self._seen = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -40,14 +40,14 @@ class Classifier(pl.LightningModule):
         x, y = batch
         logits = self.model(x)
         loss = F.cross_entropy(logits, y)
-        self._correct += int((logits.argmax(1) == y).sum())
+        self._correct = self._correct + (logits.argmax(1) == y).sum()
         self._seen += len(y)
         self.log("train_loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
 
     def on_train_epoch_end(self) -> None:
         if self._seen:
-            self.log("train_acc", self._correct / self._seen, prog_bar=True)
+            self.log("train_acc", float(self._correct) / self._seen, prog_bar=True)
         self._correct = self._seen = 0
 
     def configure_optimizers(self) -> Any:
