@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 
+#: Share of a batch's samples holding out-of-range clean values from which one correction pass over the whole
+#: batch replaces the pass over those samples alone (selecting and copying rows back costs about a pass too).
+FULL_PASS_SHARE = 0.5
+
 class NetworkInjector:
     """Corrupt each data type of ``model`` on its way in (see module doc). A context manager, or attach/detach."""
 
@@ -195,21 +199,36 @@ class NetworkInjector:
         *,
         widen: bool = False,
     ) -> None:
-        """Correct a read batch; when every clean value is plausible only the words the read changed can be
-        implausible, so only those are checked (cost ∝ flips instead of a pass over the batch).
+        """Correct a read batch; only the words the read changed can be implausible where the clean values are
+        plausible, so only those are checked (cost ∝ flips), plus a full pass over the samples whose clean values
+        leave the range (a batch outside the data the range was recorded on: usually a few samples, not all).
 
         ``widen`` (retraining): the range also covers this batch's clean values, as the network's activations
         drift while it learns; the ranges are re-recorded after retraining (see ``WeightReads.fresh``).
         """
         assert self.ranges is not None
         lo, hi = self.ranges[dt.key]
-        clean_lo, clean_hi = (float(v) for v in torch.aminmax(rows)) if rows.numel() else (lo, hi)
+        row_lo, row_hi = batch.row_min, batch.row_max
+        if row_lo is not None and row_hi is not None:
+            clean_lo, clean_hi = float(row_lo.min()), float(row_hi.max())
+        else:
+            clean_lo, clean_hi = (float(v) for v in torch.aminmax(rows)) if rows.numel() else (lo, hi)
         if widen and clean_lo == clean_lo and clean_hi == clean_hi:
             lo, hi = min(lo, clean_lo), max(hi, clean_hi)
         bounds = grid_bounds(self.fmt, lo, hi, batch.scale, values.dtype, values.device)
-        if flips.mask is not None or not lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test too)
+        if flips.mask is not None:
             correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
             return
+        if not lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test too)
+            if row_lo is None or row_hi is None:
+                row_lo, row_hi = rows.amin(dim=1), rows.amax(dim=1)
+            bad = ((row_lo.view(-1) >= lo) & (row_hi.view(-1) <= hi)).logical_not_().nonzero().squeeze(1)
+            if bad.numel() >= FULL_PASS_SHARE * batch.reads:
+                correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
+                return
+            lo_b, hi_b = (b.index_select(0, bad) if b.dim() == 2 else b for b in bounds)
+            part = correct_(values.index_select(0, bad), self.correction, lo_b, hi_b, may_be_nan=self.fmt.is_float)
+            values.index_copy_(0, bad, part)  # the other samples' flipped words follow (correction is idempotent)
         changed = flips.changed_bytes()
         if changed is None or not changed.numel():
             return
