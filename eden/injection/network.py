@@ -210,7 +210,7 @@ class NetworkInjector:
         lo, hi = self.ranges[dt.key]
         row_lo, row_hi = batch.row_min, batch.row_max
         if row_lo is not None and row_hi is not None:
-            clean_lo, clean_hi = float(row_lo.min()), float(row_hi.max())
+            clean_lo, clean_hi = torch.stack((row_lo.min(), row_hi.max())).tolist()  # one host sync
         else:
             clean_lo, clean_hi = (float(v) for v in torch.aminmax(rows)) if rows.numel() else (lo, hi)
         if widen and clean_lo == clean_lo and clean_hi == clean_hi:
@@ -235,13 +235,16 @@ class NetworkInjector:
         slot_words = batch.slot_bytes * 8 // self.fmt.bits
         word = words_of_bytes(self.fmt, changed, batch.reads * slot_words)
         row = torch.div(word, slot_words, rounding_mode="floor")
-        col = word - row * slot_words
-        if slot_words > batch.numel:  # int4 padding nibble
+        flat = values.view(-1)
+        if slot_words == batch.numel:  # no padding: a stored word's index is its value's index
+            pos = word
+        else:  # int4 padding nibble
+            col = word - row * slot_words
             real = col < batch.numel
             row, col = row[real], col[real]
-        flat = values.view(-1)
-        pos = row * batch.numel + col
-        lo_t, hi_t = (b.expand(batch.reads, 1).reshape(-1).index_select(0, row) for b in bounds)
+            pos = row * batch.numel + col
+        # per-sample bounds (integer formats: per-sample scales) at the words' samples; one pair broadcasts
+        lo_t, hi_t = (b.view(-1).index_select(0, row) if b.dim() == 2 else b for b in bounds)
         flat.index_copy_(
             0, pos, correct_(flat.index_select(0, pos), self.correction, lo_t, hi_t, may_be_nan=self.fmt.is_float)
         )
