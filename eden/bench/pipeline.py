@@ -1,7 +1,7 @@
 """Pipeline speed (DESIGN.md "performance targets"), each against its clean counterpart in the same run:
 
 (i)   LeNet-5 evaluation with errors on every weight and IFM at BER 1e-3 (int8, uniform, zeroing on) vs the same
-      injector at BER 0 (format round trip only): target <= 1.3x;
+      injector at BER 0 (format round trip only): target <= 1.2x (was 1.3x; issue "real scale");
 (ii)  fine characterization (EDEN data sweep) evaluations vs a full (type x BER) grid, synthetic monotone oracle:
       target <= 0.3x;
 (iii) a retraining epoch (forward with errors, backward on reliable memory) vs a clean epoch, same injector,
@@ -19,7 +19,7 @@ import torch
 
 from eden.bench.checks import Check, interleaved_times, paired_ratio
 
-EVAL_RATIO = 1.3
+EVAL_RATIO = 1.2
 FINE_RATIO = 0.3
 EPOCH_RATIO = 1.3
 BER = 1e-3

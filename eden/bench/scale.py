@@ -105,8 +105,9 @@ def describe_device(device: torch.device) -> str:
     return line
 
 
-def injector(model: nn.Module, x: torch.Tensor, fmt: str, ber: float, device: torch.device) -> Any:
-    """A NetworkInjector with errors at ``ber`` (uniform model, DDR4) on every weight and IFM of ``model``."""
+def injector(model: nn.Module, x: torch.Tensor, fmt: str, ber: float, device: torch.device, maps: Any = None) -> Any:
+    """A NetworkInjector with errors at ``ber`` (uniform model, DDR4) on every weight and IFM of ``model``; its
+    weak-cell maps go to ``maps`` (a ``MapCache``; a fresh one if None)."""
     from eden.bench.injection import model_at
     from eden.datatypes import model_data_types
     from eden.dram.geometry import DDR4_X8_4GB
@@ -120,7 +121,7 @@ def injector(model: nn.Module, x: torch.Tensor, fmt: str, ber: float, device: to
     assignment = {d.key: DataTypeFaults(error_model=em, geometry=DDR4_X8_4GB) for d in dts}
     return NetworkInjector(
         model, dts, assignment, fmt=fmt, ranges=ranges, correction="zero",
-        generator=torch.Generator().manual_seed(0), map_cache=MapCache(),
+        generator=torch.Generator().manual_seed(0), map_cache=maps if maps is not None else MapCache(),
     )  # fmt: skip
 
 
@@ -165,8 +166,11 @@ def _network_rows(
             for x in xs:
                 model(x)
 
+    from eden.injection.map_cache import MapCache
+
     for fmt in FORMATS:
-        injs = {ber: injector(model, xs[0], fmt, ber, device) for ber in (0.0, *BERS)}
+        caches = {ber: MapCache() for ber in (0.0, *BERS)}
+        injs = {ber: injector(model, xs[0], fmt, ber, device, caches[ber]) for ber in (0.0, *BERS)}
         ev = interleaved_times({"bare": _timed(bare, device), **{str(b): evaluate(i) for b, i in injs.items()}},
                                repeats)  # fmt: skip
         tr = interleaved_times({str(b): step(i) for b, i in injs.items()}, repeats)
@@ -182,7 +186,8 @@ def _network_rows(
                 flag = c.flag
             rows.append(
                 f"| {net.name} | {fmt} | {batch}x{n_batches} | {ber:g} | {t_bare * 1e3:.1f} | {t_clean * 1e3:.1f} | "
-                f"{statistics.median(ev[str(ber)]) * 1e3:.1f} | {r_eval:.2f}x | {r_step:.2f}x | {flag} |"
+                f"{statistics.median(ev[str(ber)]) * 1e3:.1f} | {r_eval:.2f}x | {r_step:.2f}x | "
+                f"{caches[ber].bytes / 2**20:.1f} | {flag} |"
             )
         del injs
     return rows, checks
@@ -247,9 +252,10 @@ def run(args: argparse.Namespace) -> list[Check]:
     read_rows, checks, bandwidth = _read_rows(words, device, repeats)
     print(f"measured memory bandwidth (clone: read + write of every byte): {bandwidth / 1e9:.1f} GB/s\n")
     print(f"uniform error model, zeroing on, every weight and IFM; {repeats} interleaved rounds, medians of "
-          "per-round ratios; clean = the same injector at BER 0 (format round trip), bare = no injector\n")
+          "per-round ratios; clean = the same injector at BER 0 (format round trip), bare = no injector; maps = "
+          "memory of the weak-cell maps the injector built (bounded by its MapCache budget)\n")
     print("| network | format | batch | BER | bare ms | clean ms | errors ms | eval vs clean | train step vs clean "
-          "| flag |\n|---|---|---|---|---|---|---|---|---|---|")
+          "| maps MiB | flag |\n|---|---|---|---|---|---|---|---|---|---|---|")
     for net in NETWORKS:
         if net.name in wanted:
             rows, net_checks = _network_rows(net, mode, device, repeats, args.batch)

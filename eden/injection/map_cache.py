@@ -47,6 +47,11 @@ class MapCache:
             self._bytes -= old
         return wcm
 
+    @property
+    def bytes(self) -> int:
+        """Memory the cached maps hold now (at most ``budget_bytes``, or one map when a single map is larger)."""
+        return self._bytes
+
     def items(self) -> Iterator[tuple[Hashable, WeakCellMap]]:
         return ((k, v[0]) for k, v in self._maps.items())
 
