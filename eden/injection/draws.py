@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import torch
 
+from eden.injection.weak_cells import hash_uniform
+
 
 def threshold_draw(
     f_one: float, f_zero: float, k: int, gen: torch.Generator
@@ -158,3 +160,48 @@ def bernoulli_words(words: int, p: float, gen: torch.Generator, device: torch.de
             equal = ~r if equal is None else equal.bitwise_and_(~r)
     assert less is not None
     return less
+
+
+def bernoulli_indices_per_read(
+    keys: torch.Tensor, n: int, p: float, *, step: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(read, index) pairs: for each read r (key ``keys[r]``), indices in [0, n) kept with probability p.
+
+    Geometric gaps as in ``bernoulli_indices``, but gap t of read r comes from a counter-based uniform of
+    (``keys[r]``, t) and gaps add up in integers. So a read's indices depend on its key only: not on which other
+    reads are drawn in the same call, nor on how the draws are split into passes; and for the same p two calls
+    with different n agree on their common prefix (monotone models: a lower BER's weak cells are a prefix).
+    All reads are drawn together (no per-read Python work); each block holds at most about ``step`` pairs,
+    sorted by read, then index.
+    """
+    reads, device = keys.numel(), keys.device
+    if n == 0 or p <= 0 or reads == 0:
+        return
+    if p >= 1:
+        per = max(1, step // n)
+        for r0 in range(0, reads, per):
+            r = torch.arange(r0, min(reads, r0 + per), device=device)
+            for start in range(0, n, step):
+                idx = torch.arange(start, min(n, start + step), device=device)
+                yield r.repeat_interleave(idx.numel()), idx.repeat(r.numel())
+        return
+    inv_log = 1.0 / math.log1p(-p)
+    mean = n * p
+    cols = int(max(1, min(step, mean + 6 * math.sqrt(mean) + 16)))  # pass width: changes no draw
+    per_pass = max(1, step // cols)
+    for r0 in range(0, reads, per_pass):
+        active = torch.arange(r0, min(reads, r0 + per_pass), device=device)
+        last = torch.full((active.numel(), 1), -1, dtype=torch.int64, device=device)
+        t0 = 0
+        while active.numel():
+            t = torch.arange(t0, t0 + cols, dtype=torch.int64, device=device).unsqueeze(0)
+            u = hash_uniform(t, keys.index_select(0, active).unsqueeze(1))
+            gaps = torch.log1p(u.neg_()).mul_(inv_log).floor_().to(torch.int64).add_(1)
+            pos = gaps.cumsum_(1).add_(last)
+            keep = pos < n
+            a, c = keep.nonzero(as_tuple=True)
+            if a.numel():
+                yield active.index_select(0, a), pos[a, c]
+            more = keep[:, -1]
+            last, active = pos[more, -1:], active[more]
+            t0 += cols

@@ -37,14 +37,22 @@ from dataclasses import dataclass, field
 
 import torch
 
-from eden.injection.draws import bernoulli_indices, bernoulli_words, bernoulli_words_by_value, digits, threshold_draw
+from eden.injection.draws import (
+    bernoulli_indices,
+    bernoulli_indices_per_read,
+    bernoulli_words,
+    bernoulli_words_by_value,
+    digits,
+    threshold_draw,
+)
 from eden.injection.draws import fraction_bits as fraction_bits
 from eden.injection.error_model import CellClass, ErrorModel, check_disjoint
 from eden.injection.flips import POPCOUNT as _POPCOUNT
 from eden.injection.flips import STEP, Flips, as_words, xor_by_steps
+from eden.injection.streams import ReadStreams, as_streams
 from eden.injection.threads import serial_reads
 from eden.injection.threads import set_serial_reads as set_serial_reads
-from eden.injection.weak_cells import class_weak_bits, hash_uniform, mix_seed
+from eden.injection.weak_cells import class_weak_bits, hash64, hash_uniform, mix_seed
 from eden.layout import Layout
 
 __all__ = ["STEP", "Flips", "WeakCellMap", "fraction_bits", "set_serial_reads"]
@@ -66,6 +74,7 @@ DENSE_MIN_BER = (COST_DENSE_BYTE + COST_DENSE_DIGIT) / (8 * COST_GAP)
 
 DRAWS = ("auto", "gaps", "cells")
 _THIN_TAG = 0x7  # stream tag of the monotone data-dependent thinning draws
+_GAP_TAG = 0x9  # stream tag of the monotone candidate draws
 
 
 @dataclass
@@ -155,9 +164,8 @@ class WeakCellMap:
         self.sparse: list[_SparseClass] = []
         expected = sparse_cost = 0.0
         for i, c in enumerate(classes):
-            bits = class_weak_bits(c, layout, n_bits, word_bits, model.seed, tag)
-            if not self.monotone:
-                bits = bits.sort().values  # address order: sequential memory access on every read
+            bits, level = class_weak_bits(c, layout, n_bits, word_bits, model.seed, tag)
+            bits = bits.sort().values if not self.monotone else _weakness_order(bits, level)
             if bits.numel() and max(c.f_one, c.f_zero) > 0:
                 gaps = bits.numel() * max(c.f_one, c.f_zero) * (COST_GAP + COST_THIN * (c.f_one != c.f_zero))
                 cells = bits.numel() * COST_CELL
@@ -204,21 +212,24 @@ class WeakCellMap:
         return [_DenseGroup(w.to(self.device), f1, f0) for (f1, f0), w in groups.items()]
 
     # --- reads ------------------------------------------------------------------------------------------
-    def corrupt_(self, data: torch.Tensor, generator: torch.Generator) -> Flips:
-        """Flip the bits that fail on this read of ``data`` (flat uint8 storage bytes) in place."""
+    def corrupt_(self, data: torch.Tensor, generator: torch.Generator | ReadStreams) -> Flips:
+        """Flip the bits that fail on this read of ``data`` (flat uint8 storage bytes) in place.
+
+        ``generator``: the read's streams (``eden.injection.streams``), or a generator to seed fresh ones from.
+        """
         if data.dtype != torch.uint8 or data.dim() != 1 or data.numel() * 8 < self.n_bits:
             raise ValueError("corrupt_ expects the flat uint8 storage bytes of the prepared data type")
         return self._reads(data, 1, generator)
 
-    def corrupt_reads_(self, data: torch.Tensor, reads: int, generator: torch.Generator) -> Flips:
+    def corrupt_reads_(self, data: torch.Tensor, reads: int, generator: torch.Generator | ReadStreams) -> Flips:
         """Flip the failing bits of ``reads`` independent reads of the same region, in place.
 
         ``data`` is flat uint8 holding ``reads`` equal slots back to back (slot ``r`` = bytes
         ``[r·s, (r+1)·s)``, ``s = data.numel() // reads`` ≥ the region's bytes). Every slot sees the same weak
-        cells and fresh failures, in one vectorized draw: candidate ``j`` of the draw over ``n_weak × reads``
-        is weak cell ``j // reads`` in slot ``j % reads`` (cell-major, so a weak-set prefix keeps its
-        candidates: monotone models stay nested across BERs). With ``reads == 1`` this is ``corrupt_`` draw
-        for draw.
+        cells and fresh failures, in one vectorized draw. Slot r is read ``first + r`` of the streams; with a
+        monotone model its failures come from its own stream (nested across BERs whatever the other slots);
+        otherwise candidate ``j`` of one draw over ``n_weak × reads`` is weak cell ``j // reads`` in slot
+        ``j % reads``. With ``reads == 1`` this is ``corrupt_`` draw for draw.
         """
         if reads < 1 or data.dtype != torch.uint8 or data.dim() != 1 or data.numel() % reads:
             raise ValueError("corrupt_reads_ expects flat uint8 bytes of `reads` equal slots")
@@ -226,19 +237,19 @@ class WeakCellMap:
             raise ValueError(f"a slot of {data.numel() // reads} bytes cannot hold the region's {self.n_bits} bits")
         return self._reads(data, reads, generator)
 
-    def _reads(self, data: torch.Tensor, reads: int, generator: torch.Generator) -> Flips:
+    def _reads(self, data: torch.Tensor, reads: int, generator: torch.Generator | ReadStreams) -> Flips:
         if not self.dense and not self.sparse:  # no weak cell on either path: nothing can fail
             return Flips()
-        read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        streams = as_streams(generator)
         with serial_reads(data.device):
-            return self._reads_serial(data, reads, read_seed)
+            return self._reads_serial(data, reads, streams)
 
-    def _reads_serial(self, data: torch.Tensor, reads: int, read_seed: int) -> Flips:
+    def _reads_serial(self, data: torch.Tensor, reads: int, streams: ReadStreams) -> Flips:
         if self.dense is not None:
-            return self._dense_reads(data, read_seed, reads)
+            return self._dense_reads(data, streams.call_seed, reads)
         parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for c in self.sparse:
-            for step in self._class_steps(c, read_seed, reads, data.numel() // reads):
+            for step in self._class_steps(c, streams, reads, data.numel() // reads):
                 orig = data.index_select(0, step.byte)
                 mask = step.mask(orig)
                 # carry-free add of distinct bits: +m sets a clear bit, −m (mod 256) clears a set one
@@ -247,27 +258,30 @@ class WeakCellMap:
         return Flips(parts=parts)
 
     def sample_reads(
-        self, data: torch.Tensor, reads: int, generator: torch.Generator
+        self, data: torch.Tensor, reads: int, generator: torch.Generator | ReadStreams
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(read index, storage bit) of every failure of ``reads`` future reads of unchanging ``data``.
 
         Lets a caller whose stored words do not change between reads (weights in evaluation) draw many reads
-        in one vectorized call and apply them one at a time. Sparse path only: ``None`` on the dense path.
+        in one vectorized call and apply them one at a time; read r is read ``first + r`` of the streams, as in
+        ``corrupt_reads_``. Sparse path only: ``None`` on the dense path.
         """
         if self.dense is not None:
             return None
         empty = torch.empty(0, dtype=torch.int64, device=self.device)
         if not self.sparse:
             return empty, empty
-        read_seed = int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device))
+        streams = as_streams(generator)
         with serial_reads(data.device):
-            return self._sample_reads_serial(data, reads, read_seed)
+            return self._sample_reads_serial(data, reads, streams)
 
-    def _sample_reads_serial(self, data: torch.Tensor, reads: int, read_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _sample_reads_serial(
+        self, data: torch.Tensor, reads: int, streams: ReadStreams
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         empty = torch.empty(0, dtype=torch.int64, device=self.device)
         bits_parts, read_parts = [], []
         for c in self.sparse:
-            for step in self._class_steps(c, read_seed, reads, 0):
+            for step in self._class_steps(c, streams, reads, 0):
                 keep = step.mask(data.index_select(0, step.byte)).nonzero().squeeze(1)
                 bits_parts.append(c.bits.index_select(0, step.cell.index_select(0, keep)))
                 read_parts.append(step.read.index_select(0, keep) if step.read is not None else torch.zeros_like(keep))
@@ -278,12 +292,15 @@ class WeakCellMap:
         return torch.cat(read_parts), torch.cat(bits_parts)
 
     # --- one class of weak cells ------------------------------------------------------------------------
-    def _class_steps(self, c: _SparseClass, read_seed: int, reads: int, stride: int) -> Iterator[_Step]:
-        """The candidates of one class over ``reads`` reads (cell-major; slot stride ``stride`` bytes), by steps.
+    def _class_steps(self, c: _SparseClass, streams: ReadStreams, reads: int, stride: int) -> Iterator[_Step]:
+        """The candidates of one class over ``reads`` reads (slot stride ``stride`` bytes), by steps.
 
         The random draws of a step are taken when it is produced, so the stream order is fixed per step.
         """
-        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, c.index))
+        if self.monotone:
+            yield from self._monotone_steps(c, streams, reads, stride)
+            return
+        gen = torch.Generator(device=self.device).manual_seed(mix_seed(streams.call_seed, c.index))
         n = c.bits.numel()
         if c.draw == "cells":
             per_step = max(1, STEP // reads)
@@ -297,17 +314,30 @@ class WeakCellMap:
                 step.a1, step.a0 = threshold_draw(c.f_one, c.f_zero, step.byte.numel(), gen)
                 yield step
             return
-        thin_key = mix_seed(read_seed, c.index, _THIN_TAG)
         keep_ones = c.f_one >= c.f_zero
         q = min(c.f_one, c.f_zero) / c.f_max
-        for picked in bernoulli_indices(n * reads, c.f_max, gen, self.device, fixed_schedule=self.monotone, step=STEP):
+        for picked in bernoulli_indices(n * reads, c.f_max, gen, self.device, fixed_schedule=False, step=STEP):
             step = self._step(c, picked, reads, stride)
             if c.f_one != c.f_zero:  # thin candidates drawn at max(F): keep a cell holding the other value w.p. q
-                if self.monotone:  # counter-based: a candidate's draw depends on its index, so reads stay nested
-                    thin = (hash_uniform(picked, thin_key) < q).view(torch.uint8).neg_()
-                else:
-                    thin = (torch.rand(picked.numel(), generator=gen, device=self.device) < q).view(torch.uint8)
-                    thin = thin.neg_()
+                thin = (torch.rand(picked.numel(), generator=gen, device=self.device) < q).view(torch.uint8)
+                step.a1, step.a0 = (None, thin.neg_()) if keep_ones else (thin.neg_(), None)
+            yield step
+
+    def _monotone_steps(self, c: _SparseClass, streams: ReadStreams, reads: int, stride: int) -> Iterator[_Step]:
+        """Candidates of a monotone class: each read from its own counter-based stream, over the weak cells in
+        weakness order, so read k's failures at a lower BER are a subset of read k's at a higher BER."""
+        keys = streams.keys(reads, self.device)
+        gap_keys = hash64(keys, mix_seed(c.index, _GAP_TAG))
+        thin_keys = hash64(keys, mix_seed(c.index, _THIN_TAG)) if c.f_one != c.f_zero else None
+        keep_ones = c.f_one >= c.f_zero
+        q = min(c.f_one, c.f_zero) / c.f_max
+        for read, cell in bernoulli_indices_per_read(gap_keys, c.bits.numel(), c.f_max, step=STEP):
+            byte = c.byte.index_select(0, cell)
+            if reads > 1 and stride:
+                byte = byte.add_(read * stride)
+            step = _Step(byte, cell, read if reads > 1 else None, c.bitmask.index_select(0, cell), None, None)
+            if thin_keys is not None:  # thinning by a counter-based draw of (read, cell): nested as well
+                thin = (hash_uniform(cell, thin_keys.index_select(0, read)) < q).view(torch.uint8).neg_()
                 step.a1, step.a0 = (None, thin) if keep_ones else (thin, None)
             yield step
 
@@ -343,7 +373,12 @@ class WeakCellMap:
         return cached
 
     def _dense_reads(self, data: torch.Tensor, read_seed: int, reads: int) -> Flips:
-        """Weak cells ANDed with fresh Bernoulli bits, 64 cells per int64 word, by steps of ``STEP`` words."""
+        """Weak cells ANDed with fresh Bernoulli bits, 64 cells per int64 word, by steps of ``STEP`` words.
+
+        Monotone models draw each step's random fractions from a stream of (read, step) shared by the groups
+        (disjoint cells, so each cell still uses its own fraction once): a cell failing at a lower BER (weak,
+        V < F) fails at a higher one (weak sets nest, F does not decrease).
+        """
         assert self.dense is not None
         gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, 0xD))
         n = data.numel()
@@ -358,6 +393,8 @@ class WeakCellMap:
             end = min(words, start + STEP)
             acc: torch.Tensor | None = None
             for g, weak in zip(self.dense, weak_words, strict=True):
+                if self.monotone:  # one random fraction per cell and step, whatever F and the groups: V < F nests
+                    gen.manual_seed(mix_seed(read_seed, 0xD, start))
                 if g.f_one == g.f_zero:
                     fail = bernoulli_words(end - start, g.f_one, gen, self.device)
                 else:
@@ -374,3 +411,12 @@ class WeakCellMap:
             xor_by_steps(data, mask, STEP)
         return Flips(mask=mask)
 
+
+def _weakness_order(bits: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+    """``bits`` by weakness level, ties by address: a lower BER's weak cells are a prefix, in the same order.
+
+    Monotone reads walk the weak cells in this order (sparse reads of non-monotone models use address order:
+    sequential memory access).
+    """
+    by_bit = bits.argsort(stable=True)
+    return bits.index_select(0, by_bit.index_select(0, level.index_select(0, by_bit).argsort(stable=True)))

@@ -30,6 +30,7 @@ from eden.injection.engine import Flips, WeakCellMap
 from eden.injection.map_cache import MapCache, shared_map_cache
 from eden.injection.placement import PATHS, DataTypeFaults, place, storage_bits
 from eden.injection.storage import StoredBatch, decode_batch, encode_batch, words_of_bytes
+from eden.injection.streams import ReadCounter
 from eden.injection.weight_reads import DRAW_AHEAD_FLIPS, DRAW_AHEAD_READS, StraightThrough, WeightReads
 from eden.layout import Layout
 
@@ -70,6 +71,8 @@ class NetworkInjector:
         if not isinstance(generator, torch.Generator):
             raise ConfigError("generator", generator, "a seeded torch.Generator")
         self.generator = generator
+        #: Per-(data type, read) random streams, seeded by one draw from ``generator`` (``eden.injection.streams``).
+        self.reads = ReadCounter(int(torch.randint(1 << 62, (1,), generator=generator, device=generator.device)))
         self.data_types = list(data_types)
         layers = dict(injectable_layers(model))
         self._by_layer: dict[str, dict[str, DataType]] = {}
@@ -79,7 +82,7 @@ class NetworkInjector:
             self._by_layer.setdefault(d.layer, {})[d.kind] = d
         self._layers = {name: layers[name] for name in self._by_layer}
         self._maps = map_cache if map_cache is not None else shared_map_cache()
-        self._weights = WeightReads(self.fmt, self.corrector, self._map, generator)
+        self._weights = WeightReads(self.fmt, self.corrector, self._map, self.reads)
         self._slot_maps: dict[tuple[str, int, torch.device], WeakCellMap] = {}
         self._handles: list[Any] = []
         self._swapped: dict[str, nn.Parameter] = {}
@@ -182,7 +185,7 @@ class NetworkInjector:
         flips = None
         if faults is not None:
             wcm = self._map(dt, faults, storage_bits(self.fmt, batch.numel), x.device)
-            flips = wcm.corrupt_reads_(batch.data, batch.reads, self.generator)
+            flips = wcm.corrupt_reads_(batch.data, batch.reads, self.reads.take(dt.key, batch.reads))
         values = decode_batch(self.fmt, batch, x.dtype)
         if flips is not None and self.correction != "off":
             self._correct_ifm(dt, rows, values, batch, flips, widen=torch.is_grad_enabled())

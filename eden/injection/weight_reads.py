@@ -24,6 +24,7 @@ from eden.injection.correction import Corrector, grid_bounds
 from eden.injection.engine import WeakCellMap
 from eden.injection.placement import DataTypeFaults
 from eden.injection.storage import decode_raw, raw_words
+from eden.injection.streams import ReadCounter
 
 #: Eval-mode weight reads drawn ahead in one call: at most this many reads, about this many flips per draw
 #: (amortizes the per-call overhead of small layers; bounds memory for large ones).
@@ -66,15 +67,18 @@ class _WeightCache:
 
 @dataclass
 class _ReadQueue:
-    """Reads of unchanging weights drawn ahead in one vectorized call: read r changes ``words[o_r:o_r+1]``."""
+    """Reads ``first, first + 1, …`` of unchanging weights drawn ahead in one vectorized call: the r-th changes
+    ``words[o_r:o_r+1]``."""
 
     words: torch.Tensor
     values: torch.Tensor
     offsets: list[int]
+    first: int
     next: int = 0
 
-    def pop(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        if self.next >= len(self.offsets) - 1:
+    def pop(self, index: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Read ``index`` of the data type if drawn here and next in line, else None (draw again)."""
+        if self.next >= len(self.offsets) - 1 or index != self.first + self.next:
             return None
         a, b = self.offsets[self.next], self.offsets[self.next + 1]
         self.next += 1
@@ -84,8 +88,8 @@ class _ReadQueue:
 class WeightReads:
     """The weight reads of one injector: fresh per forward in training, cached and drawn ahead in evaluation."""
 
-    def __init__(self, fmt: Format, corrector: Corrector, map_for: MapFor, generator: torch.Generator) -> None:
-        self.fmt, self.corrector, self.map_for, self.generator = fmt, corrector, map_for, generator
+    def __init__(self, fmt: Format, corrector: Corrector, map_for: MapFor, reads: ReadCounter) -> None:
+        self.fmt, self.corrector, self.map_for, self.reads = fmt, corrector, map_for, reads
         self._cache: dict[str, _WeightCache] = {}
 
     def clear(self) -> None:
@@ -105,7 +109,7 @@ class WeightReads:
     def fresh(self, dt: DataType, w: torch.Tensor, faults: DataTypeFaults | None) -> torch.Tensor:
         enc = self.fmt.encode(w)
         if faults is not None:
-            self.map_for(dt, faults, enc.n_bits, w.device).corrupt_(enc.data, self.generator)
+            self.map_for(dt, faults, enc.n_bits, w.device).corrupt_(enc.data, self.reads.take(dt.key))
         values = self.fmt.decode(enc, w.dtype)
         if faults is not None and not self.corrector.off:
             # Retraining moves the weights: the plausible range is the recorded one widened to the clean tensor
@@ -137,16 +141,17 @@ class WeightReads:
             cache.dirty = None
         enc = cache.enc
         wcm = self.map_for(dt, faults, enc.n_bits, param.device)
-        read = cache.queue.pop() if cache.queue is not None else None
+        read = cache.queue.pop(self.reads.next_index(dt.key)) if cache.queue is not None else None
         if read is None and wcm.path == "sparse":
             with torch.inference_mode(False):
                 cache.queue = self._draw_ahead(dt, cache, wcm, param.dtype)
-            read = cache.queue.pop()
+            read = cache.queue.pop(self.reads.next_index(dt.key))
         if read is None:  # dense path: one read, decoded whole
-            flips = wcm.corrupt_(enc.data, self.generator)
+            flips = wcm.corrupt_(enc.data, self.reads.take(dt.key))
             values = own(self.fmt.decode(enc, param.dtype), enc.data)
             flips.restore_(enc.data)
             return self.corrector.apply(dt.key, values, enc.scale, param.dtype, cache.bounds)
+        self.reads.advance(dt.key)
         words, read_values = read
         if words.numel():
             cache.buf.index_copy_(0, words, read_values)
@@ -156,12 +161,14 @@ class WeightReads:
     def _draw_ahead(self, dt: DataType, cache: _WeightCache, wcm: WeakCellMap, dtype: torch.dtype) -> _ReadQueue:
         """Draw the failures of the next reads at once and decode the words they change (weights don't change).
 
-        The number of reads drawn keeps the flips of one draw near ``DRAW_AHEAD_FLIPS``.
+        The number of reads drawn keeps the flips of one draw near ``DRAW_AHEAD_FLIPS``; it changes no read's
+        failures (read k of the data type draws from its own streams), and a read counts once it is used.
         """
         enc = cache.enc
         per_read = max(1.0, wcm.expected_ber * enc.n_bits)
         reads = int(max(1, min(DRAW_AHEAD_READS, DRAW_AHEAD_FLIPS // per_read)))
-        drawn = wcm.sample_reads(enc.data, reads, self.generator)
+        streams = self.reads.peek(dt.key)
+        drawn = wcm.sample_reads(enc.data, reads, streams)
         assert drawn is not None
         read, bit = drawn
         bits = self.fmt.bits
@@ -179,4 +186,4 @@ class WeightReads:
         self.corrector.apply(dt.key, values, enc.scale, dtype, cache.bounds)
         counts = torch.bincount(u_read, minlength=reads)
         offsets = [0, *torch.cumsum(counts, 0).tolist()]
-        return _ReadQueue(words, values, offsets)
+        return _ReadQueue(words, values, offsets, streams.first)
