@@ -25,6 +25,20 @@ def determining(ctx: RunContext) -> dict[str, Any]:
     return {"model": ctx.node("model"), "data": data, "trainer": trainer, "seed": int(ctx.cfg.seed)}
 
 
+def environment(ctx: RunContext) -> dict[str, Any]:
+    """Machine facts the trained weights depend on, for the stage key (``eden.pipeline.stage_key``).
+
+    CPU training sums in an order that depends on the intra-op thread count: LeNet-5's weights after 30 Adam
+    steps differ bitwise between 1 and 2 threads, with ``torch.use_deterministic_algorithms(True)`` and with
+    oneDNN off alike, and are identical across runs with the same count (BENCHMARKS.md, "Replay"). Torch
+    promises no more, so the count (``OMP_NUM_THREADS``, else the number of cores) is part of the key, with the
+    torch version whose kernels produced the weights.
+    """
+    import torch
+
+    return {"intra_op_threads": torch.get_num_threads(), "torch": torch.__version__}
+
+
 def train(
     ctx: RunContext,
     model: Any,

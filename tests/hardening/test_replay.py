@@ -1,9 +1,10 @@
 """Replay: the seed a run logs reproduces its corrupted tensors bit for bit and its accuracy exactly.
 
 All randomness flows from the run's seed through explicit generators: the error model's weak cells (its
-``seed``) and the per-read failures (``RunContext.generator``). So two injectors built from one logged seed
-corrupt every weight read and every IFM identically, and two pipeline runs with that seed, in different cache
-folders (nothing reused), log identical metrics; a different seed corrupts differently.
+``seed``) and the per-read failures (per-(data type, read) streams seeded from ``RunContext.generator``). So two
+injectors built from one logged seed corrupt every weight read and every IFM identically, and two pipeline runs
+with that seed, in different cache folders (nothing reused), log identical metrics; a different seed corrupts
+differently. Trained weights also depend on the intra-op thread count, which the baseline's cache key holds.
 """
 
 from __future__ import annotations
@@ -140,3 +141,27 @@ def test_accuracy_does_not_depend_on_the_global_generator(
     run(compose_cfg([*base, f"paths.cache={tmp_path / 'cache2'}", "tracking.run_name=b"]), choices={})
     runs = _parent_runs(store)
     assert runs["a"].data.metrics == runs["b"].data.metrics
+
+
+def test_the_thread_count_is_part_of_the_baseline_key(
+    compose_cfg: ComposeFn, tiny_overrides: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training with 1 and 2 intra-op threads gives different weights (torch sums in another order), so a run
+    with another thread count must not reuse the cached baseline: its key holds the count (and torch's version)."""
+    from eden.cache import StageCache, config_key
+    from eden.context import RunContext
+    from eden.pipeline import stage_key
+    from eden.stages import baseline
+    from eden.tracking import Tracker
+
+    cfg = compose_cfg([*tiny_overrides, "stage=baseline"])
+    ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
+                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+
+    def key(threads: int) -> str:
+        monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+        determining = stage_key(ctx, baseline, upstream="")
+        assert determining["environment"] == {"intra_op_threads": threads, "torch": torch.__version__}
+        return config_key(determining)
+
+    assert key(1) == key(1) != key(2)
