@@ -15,9 +15,9 @@ bits back exactly. Two read paths, chosen per data type by a measured cost model
     32). Cheaper per weak cell than a gap per candidate (no logarithms, no compaction; the failing cells are
     applied as a bit mask that is zero elsewhere), so it wins for large ``F`` (EM3's 0.8/0.2).
 
-- *dense*: the weak cells are a bit mask of the storage; a read draws Bernoulli(F) bits 64 at a time
-  (bit-serial comparison of random words with F's binary expansion, F rounded to 1/65536) and XORs
-  ``weak & failing`` into the data. Its cost is a few memory passes, independent of the BER.
+- *dense* (``eden.injection.dense``): the weak cells are a bit mask of the storage; a read draws Bernoulli(F)
+  bits 64 at a time (bit-serial comparison of random words with F's binary expansion, F rounded to 1/65536)
+  and XORs ``weak & failing`` into the data. Its cost is a few memory passes, independent of the BER.
 
 Flips are applied with a carry-free add (+m sets a clear bit, −m clears a set one; distinct bits of one byte
 add without carries) and restored by writing back the bytes saved before each step, last step first.
@@ -25,9 +25,12 @@ add without carries) and restored by writing back the bytes saved before each st
 Threads: on a CPU a read runs on one intra-op thread (``eden.injection.threads.serial_reads``, which says why).
 Steps of ``STEP`` elements bound a read's temporaries and keep them in L2.
 
-With ``monotone`` models the gaps draw walks the weak cells in weakness order with a fixed draw schedule and
-counter-based thinning, so one read's errors at a lower BER are a subset of the same read's errors at a higher
-BER; the cells and dense draws are then not used (they would couple differently).
+Random numbers come from per-read streams (``eden.injection.streams``): a read's failures depend on its data
+type's seed and its read index, not on other data types or on how many reads are drawn in one call. With
+``monotone`` models the gaps draw walks the weak cells in weakness order (a lower BER's weak cells are a
+prefix), each read from its own counter-based stream with counter-based thinning, and the dense draw (only when
+asked for: ``path="dense"``) compares one random fraction per cell with F; so read k's errors at a lower BER are
+a subset of read k's errors at a higher BER. The cells draw is then refused (it would couple differently).
 """
 
 from __future__ import annotations
@@ -37,18 +40,17 @@ from dataclasses import dataclass, field
 
 import torch
 
+from eden.injection.dense import DenseGroup, DenseWords, build_dense, dense_reads
 from eden.injection.draws import (
     bernoulli_indices,
     bernoulli_indices_per_read,
-    bernoulli_words,
-    bernoulli_words_by_value,
     digits,
     threshold_draw,
 )
 from eden.injection.draws import fraction_bits as fraction_bits
 from eden.injection.error_model import CellClass, ErrorModel, check_disjoint
 from eden.injection.flips import POPCOUNT as _POPCOUNT
-from eden.injection.flips import STEP, Flips, as_words, xor_by_steps
+from eden.injection.flips import STEP, Flips
 from eden.injection.streams import ReadStreams, as_streams
 from eden.injection.threads import serial_reads
 from eden.injection.threads import set_serial_reads as set_serial_reads
@@ -94,13 +96,6 @@ class _SparseClass:
     @property
     def f_max(self) -> float:
         return max(self.f_one, self.f_zero)
-
-
-@dataclass
-class _DenseGroup:
-    weak: torch.Tensor  # uint8 bit mask of the weak cells, one byte per storage byte
-    f_one: float
-    f_zero: float
 
 
 @dataclass
@@ -180,8 +175,11 @@ class WeakCellMap:
             for f1, f0 in {(c.f_one, c.f_zero) for c in self.sparse}
         )
         use_dense = path == "dense" or (path == "auto" and not self.monotone and dense_cost < sparse_cost)
-        self.dense: list[_DenseGroup] | None = self._build_dense() if use_dense else None
-        self._dense_words: dict[tuple[int, int], list[torch.Tensor]] = {}
+        self.dense: list[DenseGroup] | None = None
+        if use_dense:
+            groups = [(c.bits, c.f_one, c.f_zero) for c in self.sparse]
+            self.dense = build_dense(groups, self.n_bits, self.device)
+        self._dense_words = DenseWords()
         if self.dense is not None:
             self.sparse = []
 
@@ -201,15 +199,6 @@ class WeakCellMap:
         if self.dense is not None:
             return sum(int(_POPCOUNT.to(g.weak.device)[g.weak.long()].sum()) for g in self.dense)
         return sum(c.bits.numel() for c in self.sparse)
-
-    def _build_dense(self) -> list[_DenseGroup]:
-        n_bytes = -(-self.n_bits // 8)
-        groups: dict[tuple[float, float], torch.Tensor] = {}
-        for c in self.sparse:
-            weak = groups.setdefault((c.f_one, c.f_zero), torch.zeros(n_bytes, dtype=torch.uint8))
-            bits = c.bits.cpu()
-            weak.index_add_(0, bits >> 3, (1 << (bits & 7)).to(torch.uint8))  # distinct bits: add == OR
-        return [_DenseGroup(w.to(self.device), f1, f0) for (f1, f0), w in groups.items()]
 
     # --- reads ------------------------------------------------------------------------------------------
     def corrupt_(self, data: torch.Tensor, generator: torch.Generator | ReadStreams) -> Flips:
@@ -246,7 +235,9 @@ class WeakCellMap:
 
     def _reads_serial(self, data: torch.Tensor, reads: int, streams: ReadStreams) -> Flips:
         if self.dense is not None:
-            return self._dense_reads(data, streams.call_seed, reads)
+            return dense_reads(
+                self.dense, self._dense_words, data, streams.call_seed, reads, monotone=self.monotone, step=STEP
+            )
         parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for c in self.sparse:
             for step in self._class_steps(c, streams, reads, data.numel() // reads):
@@ -352,64 +343,6 @@ class WeakCellMap:
         if read is not None and stride:
             byte = byte.add_(read * stride)
         return _Step(byte, cell, read, c.bitmask.index_select(0, cell), None, None)
-
-    # --- dense path ---------------------------------------------------------------------------------------
-    def _dense_weak_words(self, stride: int, reads: int) -> list[torch.Tensor]:
-        """Per dense group, the weak-cell mask of ``reads`` slots of ``stride`` bytes as int64 words (cached)."""
-        assert self.dense is not None
-        key = (stride, reads)
-        cached = self._dense_words.get(key)
-        if cached is None:
-            n = stride * reads
-            words = -(-n // 8)
-            cached = []
-            for g in self.dense:
-                slot = g.weak[:stride] if g.weak.numel() >= stride else torch.nn.functional.pad(
-                    g.weak, (0, stride - g.weak.numel())
-                )
-                full = slot.repeat(reads) if reads > 1 else slot
-                cached.append(torch.nn.functional.pad(full, (0, words * 8 - n)).view(torch.int64))
-            self._dense_words = {key: cached}  # one shape at a time: a data type is read with one shape
-        return cached
-
-    def _dense_reads(self, data: torch.Tensor, read_seed: int, reads: int) -> Flips:
-        """Weak cells ANDed with fresh Bernoulli bits, 64 cells per int64 word, by steps of ``STEP`` words.
-
-        Monotone models draw each step's random fractions from a stream of (read, step) shared by the groups
-        (disjoint cells, so each cell still uses its own fraction once): a cell failing at a lower BER (weak,
-        V < F) fails at a higher one (weak sets nest, F does not decrease).
-        """
-        assert self.dense is not None
-        gen = torch.Generator(device=self.device).manual_seed(mix_seed(read_seed, 0xD))
-        n = data.numel()
-        weak_words = self._dense_weak_words(n // reads, reads)
-        words = weak_words[0].numel()
-        stored = as_words(data)
-        by_value = any(g.f_one != g.f_zero for g in self.dense)
-        if stored is None and by_value:
-            stored = torch.nn.functional.pad(data, (0, words * 8 - n)).view(torch.int64)
-        flips = torch.empty(words, dtype=torch.int64, device=self.device)
-        for start in range(0, words, STEP):
-            end = min(words, start + STEP)
-            acc: torch.Tensor | None = None
-            for g, weak in zip(self.dense, weak_words, strict=True):
-                if self.monotone:  # one random fraction per cell and step, whatever F and the groups: V < F nests
-                    gen.manual_seed(mix_seed(read_seed, 0xD, start))
-                if g.f_one == g.f_zero:
-                    fail = bernoulli_words(end - start, g.f_one, gen, self.device)
-                else:
-                    assert stored is not None
-                    fail = bernoulli_words_by_value(stored[start:end], g.f_one, g.f_zero, gen)
-                fail.bitwise_and_(weak[start:end])
-                acc = fail if acc is None else acc.bitwise_or_(fail)
-            assert acc is not None
-            flips[start:end] = acc
-            if stored is not None and stored.data_ptr() == data.data_ptr():
-                stored[start:end].bitwise_xor_(acc)
-        mask = flips.view(torch.uint8)[:n]
-        if stored is None or stored.data_ptr() != data.data_ptr():
-            xor_by_steps(data, mask, STEP)
-        return Flips(mask=mask)
 
 
 def _weakness_order(bits: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
