@@ -269,6 +269,19 @@ class NetworkInjector:
             lambda: WeakCellMap(faults.error_model, layout, n_bits, word_bits, device=device, path=faults.path),
         )
 
+    def expected_bers(self, device: torch.device | str = "cpu") -> dict[str, float]:
+        """Per data type with errors, the expected BER of a read of its own weak-cell map (builds the maps).
+
+        One device's map lands near, not on, its model's mean BER (the number of weak cells is random: e.g. 400
+        weak cells give about ±5 %); the mean over devices (seeds) is the configured BER.
+        """
+        device = torch.device(device)
+        by_key = {d.key: d for d in self.data_types}
+        return {
+            key: self._map(by_key[key], faults, storage_bits(self.fmt, by_key[key].numel), device).expected_ber
+            for key, faults in self._faulty.items()
+        }
+
     def weak_cell_maps(self) -> Iterator[tuple[str, WeakCellMap]]:
         """The weak-cell maps built so far for the current assignment (diagnostics)."""
         for key, layout in self.layouts.items():

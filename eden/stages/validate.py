@@ -135,6 +135,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         log.warning(
             "[validate] the format alone misses the target (%.4f < %.4f): no DRAM mapping can help", est.mean, required
         )
+    record_expected_bers(ctx, model, entries)
     result = {
         "entries": entries,
         "partitions": [{**p, "capacity_bytes": _finite(p["capacity_bytes"])} for p in partitions],
@@ -152,13 +153,35 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     return result
 
 
+def record_expected_bers(ctx: RunContext, model: Any, entries: list[dict[str, Any]]) -> None:
+    """Each entry's ``expected_ber``: the expected BER of a read of its data type's own weak cells at its BER.
+
+    The configured BER is the error model's mean over devices; this device's weak-cell map lands near it (the
+    number of weak cells is random), and that is what the validated accuracy was measured on.
+    """
+    from eden.stages.common import make_injector
+
+    bers = {e["data_type"]: float(e["ber"]) for e in entries}
+    expected = make_injector(ctx, model, bers, seed=0).expected_bers(ctx.device)
+    for e in entries:
+        e["expected_ber"] = expected.get(e["data_type"], 0.0)
+        if e["ber"]:
+            log.info("[validate] %s: BER %.3g configured, %.3g expected on this device's weak cells",
+                     e["data_type"], e["ber"], e["expected_ber"])  # fmt: skip
+
+
 def _finite(x: float) -> float | None:
     return None if math.isinf(x) else x
 
 
 def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
     ctx.tracker.log_artifact(ctx.folders["validate"] / "validated_mapping.json")
-    return {
+    per_type = {}
+    for e in result["entries"]:  # configured BER and its map's own expected BER, side by side
+        per_type[f"ber.{e['data_type']}"] = float(e["ber"])
+        if "expected_ber" in e:
+            per_type[f"ber_expected.{e['data_type']}"] = float(e["expected_ber"])
+    return per_type | {
         "final_acc": float(result["final_acc"]),
         "final_acc_low": float(result["final_acc_low"]),
         "validate.backoff_rounds": float(result["backoff_rounds"]),
