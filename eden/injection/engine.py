@@ -54,7 +54,7 @@ from eden.injection.flips import STEP, Flips
 from eden.injection.streams import ReadStreams, as_streams
 from eden.injection.threads import serial_reads
 from eden.injection.threads import set_serial_reads as set_serial_reads
-from eden.injection.weak_cells import class_weak_bits, hash64, hash_uniform, mix_seed
+from eden.injection.weak_cells import class_weak_bits, hash64, mix_seed
 from eden.layout import Layout
 
 __all__ = ["STEP", "Flips", "WeakCellMap", "fraction_bits", "set_serial_reads"]
@@ -321,14 +321,15 @@ class WeakCellMap:
         gap_keys = hash64(keys, mix_seed(c.index, _GAP_TAG))
         thin_keys = hash64(keys, mix_seed(c.index, _THIN_TAG)) if c.f_one != c.f_zero else None
         keep_ones = c.f_one >= c.f_zero
-        q = min(c.f_one, c.f_zero) / c.f_max
+        q53 = round(min(c.f_one, c.f_zero) / c.f_max * 2.0**53)  # keep w.p. q: a 53-bit uniform below q
         for read, cell in bernoulli_indices_per_read(gap_keys, c.bits.numel(), c.f_max, step=STEP):
             byte = c.byte.index_select(0, cell)
             if reads > 1 and stride:
                 byte = byte.add_(read * stride)
             step = _Step(byte, cell, read if reads > 1 else None, c.bitmask.index_select(0, cell), None, None)
             if thin_keys is not None:  # thinning by a counter-based draw of (read, cell): nested as well
-                thin = (hash_uniform(cell, thin_keys.index_select(0, read)) < q).view(torch.uint8).neg_()
+                h = hash64(cell, thin_keys if reads == 1 else thin_keys.index_select(0, read))
+                thin = (h.bitwise_right_shift_(11).bitwise_and_((1 << 53) - 1) < q53).view(torch.uint8).neg_()
                 step.a1, step.a0 = (None, thin) if keep_ones else (thin, None)
             yield step
 
