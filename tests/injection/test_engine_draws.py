@@ -191,3 +191,39 @@ def test_dense_read_of_unaligned_storage_is_exact() -> None:
     assert torch.equal(data, clean)
     assert torch.equal(base[:3], base[:3].clone())
 
+
+
+@pytest.mark.parametrize("fill", [0x00, 0xFF])
+def test_monotone_per_read_draws_fail_at_the_cells_own_rate(fill: int) -> None:
+    """Monotone reads (one counter-based stream per read) keep the binomial rates, by stored value for EM3, and
+    reads differ from each other (fresh failures per read, not one pattern repeated)."""
+    wcm = weak_map(build("data_dependent", p=0.05, f_v1=0.6, f_v0=0.1, monotone=True), path="sparse")
+    (cls,) = wcm.sparse
+    flips = read_many(wcm, 300, fill=fill)
+    assert not flips[:, ~torch.isin(torch.arange(wcm.n_bits), cls.bits)].any()
+    assert within(int(flips[:, cls.bits].sum()), cls.bits.numel() * 300, 0.6 if fill else 0.1)
+    assert len({tuple(r.nonzero().squeeze(1).tolist()) for r in flips[:20]}) == 20
+
+
+def test_monotone_reads_do_not_depend_on_the_reads_drawn_with_them() -> None:
+    """Read k's failures are those of read k drawn alone (``ReadStreams(seed, first=k)``), in every slot."""
+    from eden.injection.streams import ReadStreams
+
+    wcm = weak_map(build("uniform", ber=1e-2, monotone=True), path="sparse")
+    slot = REGION_BITS // 8
+    batch = torch.zeros(5 * slot, dtype=torch.uint8)
+    wcm.corrupt_reads_(batch, 5, ReadStreams(seed=9, first=10))
+    for k in range(5):
+        alone = torch.zeros(slot, dtype=torch.uint8)
+        wcm.corrupt_(alone, ReadStreams(seed=9, first=10 + k))
+        assert torch.equal(batch[k * slot : (k + 1) * slot], alone) and alone.any()
+    drawn = wcm.sample_reads(torch.zeros(slot, dtype=torch.uint8), 5, ReadStreams(seed=9, first=10))
+    assert drawn is not None
+    read, bit = drawn
+    for k in range(5):
+        alone = torch.zeros(slot, dtype=torch.uint8)
+        wcm.corrupt_(alone, ReadStreams(seed=9, first=10 + k))
+        got = torch.zeros(slot * 8, dtype=torch.bool)
+        got[bit[read == k]] = True
+        want = ((alone.unsqueeze(-1) >> torch.arange(8, dtype=torch.uint8)) & 1).bool().reshape(-1)
+        assert torch.equal(got, want)
