@@ -21,6 +21,7 @@ tRCD may go to 0 here (the paper's "ideal tRCD = 0" bound); whether a tRCD is sa
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eden.dram.energy import burst_ns
@@ -102,3 +103,98 @@ def speedup(device: DramDevice, stream: AccessStream, trcd: float) -> float:
     """Memory time at nominal tRCD over memory time at ``trcd`` (1.0 for an empty stream)."""
     reduced = memory_time_s(device, stream, trcd)
     return memory_time_s(device, stream) / reduced if reduced > 0 else 1.0
+
+
+# ------------------------------------------------------------------------------ banked closed network
+def _bank_occupancy_ns(device: DramDevice, row_hit_rate: float, trcd: float, *, closed_page: bool) -> float:
+    """Time one access holds its bank: a column burst on a hit; a miss holds it for the longer of the
+    PRE→ACT→RD sequence and tRC, because successive ACTs to one bank are tRC apart and tRAS (hence tRC)
+    is not lowered with tRCD (EDEN lowers tRCD alone, paper §5)."""
+    t, tb = device.timings, burst_ns(device)
+    miss = max(t.trc, (0.0 if closed_page else t.trp) + trcd + tb)
+    hit = 0.0 if closed_page else row_hit_rate
+    return hit * tb + (1 - hit) * miss
+
+
+def unloaded_latency_ns(device: DramDevice, row_hit_rate: float, trcd: float, *, closed_page: bool) -> float:
+    """DRAM part of one access's latency with no queueing: a closed page never pays tRP in the path (its
+    row was precharged after the last access) and never hits."""
+    if closed_page:
+        return _trcd(device, trcd) + row_hit_latency_ns(device)
+    return mean_access_latency_ns(device, row_hit_rate, trcd)
+
+
+def banked_throughput(
+    *, latency_ns: float, bank_ns: float, banks: int, bus_ns: float, buses: int, population: float
+) -> float:
+    """Accesses per ns of ``population`` accesses in flight through ``banks`` and ``buses`` FIFO queues.
+
+    Mean-value analysis (Reiser & Lavenberg, JACM 1980) of a closed network: each access pays the unloaded
+    ``latency_ns`` plus, at the one bank and one bus it visits (uniformly), the service of the accesses it
+    finds queued there (arrival theorem). ``bank_ns``/``bus_ns`` are the times an access holds a bank / a data
+    bus. One access alone sees ``latency_ns``; many saturate the bottleneck at ``min(banks/bank_ns,
+    buses/bus_ns)``. A fractional population interpolates between its integer neighbours.
+    """
+    if not (math.isfinite(population) and population >= 1):
+        raise ConfigError("stream.mlp", population, "a number >= 1 (requests in flight)")
+    limit = min(banks / bank_ns if bank_ns > 0 else math.inf, buses / bus_ns if bus_ns > 0 else math.inf)
+    q_bank = q_bus = 0.0
+    previous = x = 0.0
+    top = math.ceil(population)
+    for n in range(1, top + 1):
+        w_bank, w_bus = bank_ns * q_bank, bus_ns * q_bus
+        previous, x = x, n / (latency_ns + w_bank + w_bus)
+        q_bank, q_bus = x * (bank_ns + w_bank) / banks, x * (bus_ns + w_bus) / buses
+        if x >= limit * (1 - 1e-9):  # saturated: more requests only queue (exact limit: monotone in latency)
+            return limit
+    frac = population - math.floor(population)
+    return x if frac == 0 else previous + frac * (x - previous)
+
+
+@dataclass(frozen=True)
+class MemoryTime:
+    """Time to serve a stream, and how close its bottleneck (a bank or a bus) is to saturation (0–1)."""
+
+    time_s: float
+    utilization: float
+
+
+def banked_memory_time(
+    device: DramDevice,
+    *,
+    accesses: float,
+    row_hit_rate: float,
+    mlp: float,
+    trcd: float | None = None,
+    extra_latency_ns: float = 0.0,
+    closed_page: bool = False,
+) -> MemoryTime:
+    """Time to serve ``accesses`` with ``mlp`` in flight over the device's banks and channels (see
+    :func:`banked_throughput`); ``extra_latency_ns`` is the on-chip part of each access's round trip."""
+    if accesses <= 0:
+        return MemoryTime(0.0, 0.0)
+    if not isinstance(row_hit_rate, int | float) or not 0 <= row_hit_rate <= 1:
+        raise ConfigError("stream.row_hit_rate", row_hit_rate, "a number in [0, 1]")
+    t = _trcd(device, trcd)
+    org = device.organization
+    banks, bank_ns, bus_ns = (
+        total_banks(device),
+        _bank_occupancy_ns(device, row_hit_rate, t, closed_page=closed_page),
+        burst_ns(device),
+    )
+    x = banked_throughput(
+        latency_ns=extra_latency_ns + unloaded_latency_ns(device, row_hit_rate, t, closed_page=closed_page),
+        bank_ns=bank_ns,
+        banks=banks,
+        bus_ns=bus_ns,
+        buses=org.channels,
+        population=min(mlp, max(accesses, 1.0)),
+    )
+    limit = min(banks / bank_ns, org.channels / bus_ns)
+    return MemoryTime(accesses / x * 1e-9, x / limit)
+
+
+def total_banks(device: DramDevice) -> int:
+    """Banks that serve accesses independently: per chip banks × ranks × channels (a rank's chips act as one)."""
+    org = device.organization
+    return org.channels * org.ranks * device.geometry.banks

@@ -1,162 +1,126 @@
 """Reproduce EDEN's platform results (paper §7, Fig. 13/14) for the Table 3 networks torchvision defines.
 
-``python -m eden.paper.reproduce [--platforms cpu,gpu,eyeriss,tpu] [--formats fp32,int8] [--write PATH]``
+``python -m eden.paper.reproduce [--platforms cpu,gpu,eyeriss,tpu] [--formats fp32,int8] [--write PATH]
+[--json PATH] [--max-cycles N]``
 
-Each network is built on PyTorch's ``meta`` device (shapes only: no weights are allocated or downloaded) at the
-input size of the data set the paper used (CIFAR-10 32×32 for ResNet101 and MobileNetV2; ImageNet 224×224 for the
-others; AlexNet also at 224 because torchvision's ImageNet AlexNet does not fit 32×32 inputs). Every datum is
-mapped to the operating point Table 3 gives for vendor A (coarse mapping: the whole module at nominal + ΔVDD,
-nominal + ΔtRCD), and each platform reports DRAM energy reduction in both scaling modes and speedup.
-SCALE-Sim results are cached per layer (see :mod:`eden.platforms.scalesim_runner`): the first run of the
-accelerators takes minutes, later runs seconds.
+Every datum of a network is mapped to the operating point Table 3 gives for vendor A (coarse mapping: the whole
+module at nominal + ΔVDD, nominal + ΔtRCD; :mod:`eden.paper.networks`), and each platform reports DRAM energy
+reduction in both scaling modes and speedup. The accelerators are evaluated on DDR4 and on LPDDR3. ``--json``
+writes one row per network × format × platform × memory, with the paper's value where it gives one and whether
+the row is held out from the CPU calibration (:mod:`eden.paper.calibrate`). SCALE-Sim results are cached per
+layer; layers above ``--max-cycles`` (default :data:`MAX_CYCLES`) use the analytical stand-in, which agrees with
+SCALE-Sim's DRAM bytes (``tests/platforms/test_scalesim_stand_in.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eden.errors import ConfigError
+from eden.paper.calibrate import CALIBRATION, PAPER_CPU_SPEEDUP
+from eden.paper.networks import INPUTS, PLATFORM_NAMES, TABLE3, load_platform, shape_only_topology, table3_mapping
 
-#: Paper Table 3, vendor A: network → format → (ΔVDD V, ΔtRCD ns) of the coarse tolerable BER (<1% loss).
-TABLE3: dict[str, dict[str, tuple[float, float]]] = {
-    "resnet101": {"fp32": (-0.30, -5.5), "int8": (-0.30, -5.5)},
-    "mobilenet_v2": {"fp32": (-0.25, -1.0), "int8": (-0.10, -1.0)},
-    "vgg16": {"fp32": (-0.35, -6.0), "int8": (-0.35, -6.0)},
-    "densenet201": {"fp32": (-0.25, -2.0), "int8": (-0.25, -2.0)},
-    "squeezenet1_1": {"fp32": (-0.10, -1.0), "int8": (-0.10, -1.0)},
-    "alexnet": {"fp32": (-0.30, -4.5), "int8": (-0.30, -4.5)},
-}
-#: Input (channels, h, w) and classes of the data set the paper evaluated each network on (EDEN.md baselines).
-INPUTS: dict[str, tuple[tuple[int, int, int], int]] = {
-    "resnet101": ((3, 32, 32), 10),  # CIFAR-10
-    "mobilenet_v2": ((3, 32, 32), 10),  # CIFAR-10
-    "vgg16": ((3, 224, 224), 1000),  # ImageNet
-    "densenet201": ((3, 224, 224), 1000),  # ImageNet
-    "squeezenet1_1": ((3, 224, 224), 1000),  # ImageNet
-    "alexnet": ((3, 224, 224), 1000),  # paper: CIFAR-10; torchvision's AlexNet needs ≥ 63×63 inputs
-}
-#: Paper's reported numbers (EDEN.md "Headline results"); None where the paper gives no per-network value.
+__all__ = ["INPUTS", "TABLE3", "main", "shape_only_topology"]
+
+#: Paper's reported averages (§7, Fig. 13/14); per-network CPU energy is ΔVDD / 1.2 V (Fig. 13's rule).
 PAPER_AVERAGE = {"cpu": 0.21, "gpu": 0.37, "eyeriss": 0.31, "tpu": 0.32}
 PAPER_LPDDR3_AVERAGE = 0.21
-PAPER_SPEEDUP = {"cpu": 0.08, "gpu": 0.027}
-PAPER_SPEEDUP_NOTES = {"resnet101": "~1%", "squeezenet1_1": "~1%"}
-PAPER_REFERENCE_VDD = 1.2  # EDEN Fig. 13: CPU reduction = ΔVDD / 1.2 V
-PLATFORM_NAMES = ("cpu", "gpu", "eyeriss", "tpu")
-DEVICE = "ddr4_vendor_a"  # Table 3's module
+PAPER_SPEEDUP = {"cpu": 0.08, "gpu": 0.027, "eyeriss": 0.0, "tpu": 0.0}
+PAPER_REFERENCE_VDD = 1.2
+ACCELERATORS = ("eyeriss", "tpu")
+#: SCALE-Sim budget per layer of the reproduction (cycles of one group); larger layers use the stand-in.
+MAX_CYCLES = 2000.0
 BEGIN, END = "<!-- BEGIN GENERATED TABLE -->", "<!-- END GENERATED TABLE -->"
 
 
-@dataclass(frozen=True)
-class Row:
-    network: str
-    fmt: str
-    dvdd: float
-    dtrcd: float
-    reduction: dict[str, dict[str, float]]  # platform → scaling → fraction
-    speedup: dict[str, tuple[float, float]]  # platform → (speedup, ideal tRCD = 0 speedup)
-    simulated: dict[str, str]  # accelerator → "simulated/total layers"
+def paper_energy(network: str, fmt: str, platform: str, memory: str) -> float | None:
+    """The paper's DRAM energy reduction for this row: per network on the CPU (ΔVDD / 1.2 V), else none."""
+    if platform == "cpu":
+        return -TABLE3[network][fmt][0] / PAPER_REFERENCE_VDD
+    return None
 
 
-def shape_only_topology(network: str) -> Any:
-    """The network's layers, built on the meta device (no memory, no weights, no download)."""
-    import torch
-
-    from eden.models.zoo import torchvision_model
-    from eden.platforms.topology import extract_topology
-
-    shape, classes = INPUTS[network]
-    with torch.device("meta"):
-        return extract_topology(torchvision_model(name=network, num_classes=classes), shape)
-
-
-def load_platform(name: str, *, max_cycles: float | None, cache_dir: Path | None) -> Any:
-    from eden import conf
-    from eden.platforms.base import PLATFORMS
-
-    params = conf.load("platform", name)
-    if max_cycles is not None and "scalesim_max_cycles" in params:
-        params["scalesim_max_cycles"] = max_cycles
-    platform = PLATFORMS.build(params)
-    if cache_dir is not None:
-        platform.set_cache_root(cache_dir)
-    return platform
-
-
-def evaluate_row(network: str, fmt: str, platforms: Mapping[str, Any], topology: Any) -> Row:
-    from eden.platforms.composition import uniform_mapping
-    from eden.platforms.dram_costs import device_of
-
-    device = device_of(DEVICE)
+def evaluate_rows(network: str, fmt: str, platforms: Mapping[str, Any], topology: Any) -> list[dict[str, Any]]:
+    """One row per platform × memory (the accelerators also on LPDDR3)."""
+    mapping, device = table3_mapping(network, fmt, topology)
     dvdd, dtrcd = TABLE3[network][fmt]
-    point = {"vdd": device.nominal.vdd + dvdd, "trcd": device.nominal.trcd + dtrcd}
-    mapping = uniform_mapping(topology, point)
-    reduction: dict[str, dict[str, float]] = {}
-    speedup: dict[str, tuple[float, float]] = {}
-    simulated: dict[str, str] = {}
+    rows = []
     for name, platform in platforms.items():
-        result = platform.evaluate(topology, mapping, device, data_format=fmt)
-        reduction[name] = {s: result.reduction(s) for s in ("idd", "paper")}
-        speedup[name] = (result.speedup, result.ideal_speedup)
-        if hasattr(platform, "runner"):
+        memories = [platform.dram] + (["lpddr3"] if name in ACCELERATORS else [])
+        for memory in memories:
+            result = platform.evaluate(topology, mapping, device, data_format=fmt, memory=memory)
             sims = sum(r.source == "scalesim" for r in result.layers)
-            simulated[name] = f"{sims}/{len(result.layers)}"
-            lp = platform.evaluate(topology, mapping, device, data_format=fmt, memory="lpddr3")
-            reduction[f"{name}_lpddr3"] = {s: lp.reduction(s) for s in ("idd", "paper")}
-    return Row(network, fmt, dvdd, dtrcd, reduction, speedup, simulated)
+            paper_sp = PAPER_CPU_SPEEDUP.get(network) if name == "cpu" else (0.0 if name in ACCELERATORS else None)
+            rows.append({
+                "network": network, "format": fmt, "platform": name, "memory": memory,
+                "delta_vdd": dvdd, "delta_trcd_ns": dtrcd,
+                "energy_reduction": result.reduction("idd"),
+                "energy_reduction_paper": result.reduction("paper"),
+                "paper_energy_reduction": paper_energy(network, fmt, name, memory),
+                "speedup": result.speedup - 1, "ideal_speedup": result.ideal_speedup - 1,
+                "paper_speedup": paper_sp,
+                "held_out": network not in CALIBRATION,
+                "dram_bytes": result.total_bytes,
+                "scalesim_layers": f"{sims}/{len(result.layers)}" if name in ACCELERATORS else None,
+            })  # fmt: skip
+    return rows
 
 
-def pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
 
 
-def markdown(rows: Sequence[Row], platforms: Sequence[str]) -> str:
-    """Two tables (energy, speedup) and a summary of averages next to the paper's numbers."""
-    lines = ["### DRAM energy reduction (ours `idd` / ours `paper` scaling; paper's value in brackets)", ""]
-    head = ["network", "format", "ΔVDD", "ΔtRCD", *platforms]
-    accel = [p for p in platforms if p in ("eyeriss", "tpu")]
-    head += [f"{p} LPDDR3" for p in accel]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [r.network, r.fmt, f"{r.dvdd:+.2f} V", f"{r.dtrcd:+.1f} ns"]
-        for p in platforms:
-            ours = f"{pct(r.reduction[p]['idd'])} / {pct(r.reduction[p]['paper'])}"
-            paper = pct(-r.dvdd / PAPER_REFERENCE_VDD) if p == "cpu" else "–"
-            cells.append(f"{ours} [{paper}]")
-        cells += [f"{pct(r.reduction[f'{p}_lpddr3']['idd'])} / {pct(r.reduction[f'{p}_lpddr3']['paper'])}"
-                  for p in accel]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
-    speed = [p for p in platforms if p in ("cpu", "gpu", "eyeriss", "tpu")]
-    lines += ["", "### Speedup from the reduced tRCD (ideal tRCD = 0 in brackets)", ""]
-    head = ["network", "format", *speed, "paper"]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [r.network, r.fmt]
-        cells += [f"{pct(r.speedup[p][0] - 1)} [{pct(r.speedup[p][1] - 1)}]" for p in speed]
-        cells.append(PAPER_SPEEDUP_NOTES.get(r.network, "–"))
-        lines.append("| " + " | ".join(cells) + " |")
+def _table(head: Sequence[str], body: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in body)]
+
+
+def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Energy and speedup tables and averages next to the paper's numbers (held-out rows marked)."""
+    cols = list(dict.fromkeys((r["platform"], r["memory"]) for r in rows))
+    keyed = {(r["network"], r["format"], r["platform"], r["memory"]): r for r in rows}
+    cases = list(dict.fromkeys((r["network"], r["format"]) for r in rows))
+    label = {c: c[0] if c[0] not in ACCELERATORS or c[1] != "lpddr3" else f"{c[0]} LPDDR3" for c in cols}
+    lines = ["### DRAM energy reduction: physical `idd` / the paper's rule `paper` [paper's value]", ""]
+    body = []
+    for net, fmt in cases:
+        dvdd, dtrcd = TABLE3[net][fmt]
+        cells = [net, fmt, f"{dvdd:+.2f} V", f"{dtrcd:+.1f} ns"]
+        for c in cols:
+            r = keyed[net, fmt, *c]
+            ours = f"{pct(r['energy_reduction'])} / {pct(r['energy_reduction_paper'])}"
+            cells.append(f"{ours} [{pct(r['paper_energy_reduction'])}]")
+        body.append(cells)
+    lines += _table(["network", "format", "ΔVDD", "ΔtRCD", *(label[c] for c in cols)], body)
+    speed_cols = [c for c in cols if c[1] != "lpddr3"]
+    lines += ["", "### Speedup from the reduced tRCD: ours [ideal tRCD = 0] (paper)", ""]
+    body = []
+    for net, fmt in cases:
+        cells = [net, fmt, "calibration" if net in CALIBRATION else "held out"]
+        for c in speed_cols:
+            r = keyed[net, fmt, *c]
+            cells.append(f"{pct(r['speedup'])} [{pct(r['ideal_speedup'])}] ({pct(r['paper_speedup'])})")
+        body.append(cells)
+    lines += _table(["network", "format", "CPU role", *(label[c] for c in speed_cols)], body)
     lines += ["", "### Averages over the rows above vs the paper's averages", ""]
-    lines += ["| platform | energy `idd` | energy `paper` | paper | speedup | paper speedup |", "|---" * 6 + "|"]
-    for p in platforms:
-        e_idd = sum(r.reduction[p]["idd"] for r in rows) / len(rows)
-        e_pap = sum(r.reduction[p]["paper"] for r in rows) / len(rows)
-        sp = sum(r.speedup[p][0] - 1 for r in rows) / len(rows)
-        paper_sp = PAPER_SPEEDUP.get(p, 0.0)
-        lines.append(f"| {p} | {pct(e_idd)} | {pct(e_pap)} | {pct(PAPER_AVERAGE[p])} | {pct(sp)} | {pct(paper_sp)} |")
-    for p in accel:
-        e_idd = sum(r.reduction[f"{p}_lpddr3"]["idd"] for r in rows) / len(rows)
-        e_pap = sum(r.reduction[f"{p}_lpddr3"]["paper"] for r in rows) / len(rows)
-        lines.append(f"| {p} + LPDDR3 | {pct(e_idd)} | {pct(e_pap)} | {pct(PAPER_LPDDR3_AVERAGE)} | – | 0.0% |")
-    if any(r.simulated for r in rows):
-        sims = "; ".join(f"{r.network}/{r.fmt} " + ", ".join(f"{k} {v}" for k, v in r.simulated.items())
-                         for r in rows)  # fmt: skip
-        lines += ["", f"Layers simulated by SCALE-Sim (the rest: analytical stand-in): {sims}."]
+    body = []
+    for c in cols:
+        sel = [r for r in rows if (r["platform"], r["memory"]) == c]
+        paper_e = PAPER_LPDDR3_AVERAGE if c[1] == "lpddr3" else PAPER_AVERAGE[c[0]]
+        avg = {k: sum(r[k] for r in sel) / len(sel) for k in ("energy_reduction", "energy_reduction_paper", "speedup")}
+        body.append([label[c], pct(avg["energy_reduction"]), pct(avg["energy_reduction_paper"]), pct(paper_e),
+                     pct(avg["speedup"]), pct(PAPER_SPEEDUP[c[0]])])  # fmt: skip
+    lines += _table(["platform", "energy `idd`", "energy `paper`", "paper", "speedup", "paper speedup"], body)
+    sims = [f"{r['network']}/{r['format']} {r['platform']} {r['scalesim_layers']}" for r in rows
+            if r["scalesim_layers"] and r["memory"] != "lpddr3"]  # fmt: skip
+    if sims:
+        lines += ["", f"Layers simulated by SCALE-Sim (the rest: analytical stand-in): {'; '.join(sims)}."]
     return "\n".join(lines) + "\n"
 
 
@@ -183,27 +147,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--platforms", default=",".join(PLATFORM_NAMES))
     parser.add_argument("--networks", default=",".join(TABLE3))
     parser.add_argument("--formats", default="fp32,int8")
-    parser.add_argument("--max-cycles", type=float, default=None, help="SCALE-Sim budget per layer (cycles)")
+    parser.add_argument("--max-cycles", type=float, default=MAX_CYCLES, help="SCALE-Sim budget per layer (cycles)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: repository cache)")
-    parser.add_argument("--write", type=Path, default=None, help="Markdown file to put the table into")
+    parser.add_argument("--write", type=Path, default=None, help="Markdown file to put the tables into")
+    parser.add_argument("--json", type=Path, default=None, help="file for one JSON row per case")
     args = parser.parse_args(argv)
-    platforms = parse_list(args.platforms, PLATFORM_NAMES, "--platforms")
-    networks = parse_list(args.networks, list(TABLE3), "--networks")
-    formats = parse_list(args.formats, ["fp32", "int8"], "--formats")
+    try:
+        platforms = parse_list(args.platforms, PLATFORM_NAMES, "--platforms")
+        networks = parse_list(args.networks, list(TABLE3), "--networks")
+        formats = parse_list(args.formats, ["fp32", "int8"], "--formats")
+        if args.max_cycles < 0:
+            raise ConfigError("--max-cycles", args.max_cycles, "a number >= 0 (cycles)")
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     built = {p: load_platform(p, max_cycles=args.max_cycles, cache_dir=args.cache_dir) for p in platforms}
-    rows: list[Row] = []
+    rows: list[dict[str, Any]] = []
     start = time.perf_counter()
     for network in networks:
         topology = shape_only_topology(network)
         for fmt in formats:
             t0 = time.perf_counter()
-            rows.append(evaluate_row(network, fmt, built, topology))
+            rows += evaluate_rows(network, fmt, built, topology)
             print(f"[reproduce] {network} {fmt}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    table = markdown(rows, platforms)
+    table = markdown(rows)
     print(table)
     print(f"[reproduce] total {time.perf_counter() - start:.1f} s", file=sys.stderr)
     if args.write is not None:
         write_into(args.write, table)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
 
 

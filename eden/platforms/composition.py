@@ -1,16 +1,17 @@
 """Energy and time of one inference from per-layer traffic, a mapping and a DRAM device.
 
-Time (per layer, a roofline with a latency roof):
+Time (per layer, a roofline whose memory roof is a queueing model):
 
-* compute: the simulator's cycles / clock, or MACs / (peak MAC rate × efficiency);
-* bandwidth: bytes / (peak bandwidth × efficiency) — independent of tRCD (bank parallelism hides
-  activations in a streaming phase);
-* latency: accesses × (on-chip latency + DRAM access latency at the data's tRCD) / MLP, where MLP is
-  the number of DRAM accesses the platform keeps in flight; platforms that prefetch into double
-  buffers (the accelerators) hide latency completely (``mlp = None``);
-* the layer takes ``max(compute, bandwidth, latency)``; its ``bound`` names the largest term.
+* compute: the simulator's cycles / clock, or MACs / (peak MAC rate × efficiency × the share of the
+  contexts the layer can occupy);
+* bandwidth: bytes / (peak bandwidth × efficiency) — independent of tRCD;
+* memory (cache-based processors): the layer's accesses through the banks and buses of the DRAM at its
+  row-hit rate and memory-level parallelism (:mod:`eden.platforms.memory_time`); accelerators that
+  prefetch into double buffers never wait for DRAM latency (``issue = None``);
+* the layer takes ``max(compute, bandwidth, memory)``; its ``bound`` names the largest term (``latency``
+  when the memory term wins and no bank or bus is saturated).
 
-So reducing tRCD shortens only latency-bound layers, and tRCD = 0 (the ideal) bounds every speedup.
+So reducing tRCD shortens only memory-bound layers, and tRCD = 0 (the ideal) bounds every speedup.
 
 Energy (DRAM only, per layer): reads, writes and row activations of each data type at its partition's
 operating point, plus background power (standby + refresh) over the layer's time. Background power
@@ -28,17 +29,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from eden.errors import ConfigError
+from eden.platforms.memory_time import IssueModel, LayerIssue, layer_issue
 from eden.platforms.operating import DramCosts, OpPoint, as_op_point
+from eden.platforms.results import SCALINGS, Bound, LayerResult, PlatformResult, Scaling
 from eden.platforms.topology import Layer, Topology
 from eden.platforms.traffic import LayerTraffic
 
-Scaling = Literal["idd", "paper"]
-SCALINGS: tuple[Scaling, ...] = ("idd", "paper")
-Bound = Literal["compute", "bandwidth", "latency"]
+__all__ = ["SCALINGS", "LayerResult", "PlatformResult", "Scaling", "TimingModel", "compose"]
 #: Data-type keys of a layer's (weight, IFM, OFM) streams; no weight key for weightless layers.
 StreamKeys = tuple[str | None, str, str]
 OUTPUT_KEY = "<output>"  # the network's final output: no EDEN data type, always at nominal
@@ -46,107 +47,19 @@ OUTPUT_KEY = "<output>"  # the network's final output: no EDEN data type, always
 
 @dataclass(frozen=True, kw_only=True)
 class TimingModel:
-    """A platform's compute and memory-system rates (SI units)."""
+    """A platform's compute and memory-system rates (SI units).
+
+    ``issue`` describes a cache-based processor's DRAM accesses (:mod:`eden.platforms.memory_time`); None for
+    accelerators that prefetch into double buffers and so never wait for DRAM latency.
+    """
 
     peak_macs_per_s: float
     compute_efficiency: float
     clock_hz: float
     bandwidth_bytes_per_s: float
     bandwidth_efficiency: float
-    mlp: float | None
-    on_chip_latency_ns: float
     access_bytes: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Timed:
-    """Times of one inference (or layer): at nominal DRAM, under the mapping, and with DRAM latency free."""
-
-    time_nominal_s: float
-    time_s: float
-    time_ideal_s: float
-
-    @property
-    def speedup(self) -> float:
-        return self.time_nominal_s / self.time_s
-
-    @property
-    def ideal_speedup(self) -> float:
-        return self.time_nominal_s / self.time_ideal_s
-
-
-@dataclass(frozen=True, kw_only=True)
-class LayerResult(Timed):
-    """One layer's traffic, time and DRAM energy at nominal and under the mapping."""
-
-    layer: str
-    kind: str
-    weight_bytes: float
-    ifm_bytes: float
-    ofm_bytes: float
-    row_hit_rate: float
-    source: str
-    bound_nominal: Bound
-    energy_nominal_j: float
-    energy_j: dict[str, float]  # per scaling mode
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlatformResult(Timed):
-    """Totals per inference. ``dram_energy_reduction`` is a fraction, ``speedup`` a ratio ≥ 1."""
-
-    platform: str
-    scaling: Scaling
-    layers: list[LayerResult]
-    energy_nominal_j: float
-    energy_j: dict[str, float]
-    breakdown_nominal_j: dict[str, float]
-    breakdown_j: dict[str, float] = field(default_factory=dict)  # idd mode, under the mapping
-
-    @property
-    def dram_energy_reduction(self) -> float:
-        return self.reduction(self.scaling)
-
-    def reduction(self, scaling: Scaling) -> float:
-        return 1.0 - self.energy_j[scaling] / self.energy_nominal_j
-
-    @property
-    def total_bytes(self) -> float:
-        return sum(r.weight_bytes + r.ifm_bytes + r.ofm_bytes for r in self.layers)
-
-    def metrics(self) -> dict[str, float]:
-        """Flat numbers for MLflow (names used by the pipeline's checks)."""
-        return {
-            "dram_energy_reduction": self.dram_energy_reduction,
-            "dram_energy_reduction_idd": self.reduction("idd"),
-            "dram_energy_reduction_paper": self.reduction("paper"),
-            "speedup": self.speedup,
-            "ideal_speedup": self.ideal_speedup,
-            "dram_bytes_per_inference": self.total_bytes,
-            "dram_energy_nominal_j": self.energy_nominal_j,
-        }
-
-    def rows(self) -> list[dict[str, Any]]:
-        """Per-layer table rows (CSV/Markdown artifacts)."""
-        return [
-            {
-                "layer": r.layer,
-                "kind": r.kind,
-                "weight_bytes": r.weight_bytes,
-                "ifm_bytes": r.ifm_bytes,
-                "ofm_bytes": r.ofm_bytes,
-                "row_hit_rate": r.row_hit_rate,
-                "source": r.source,
-                "bound": r.bound_nominal,
-                "time_nominal_s": r.time_nominal_s,
-                "speedup": r.speedup,
-                "ideal_speedup": r.ideal_speedup,
-                "energy_nominal_j": r.energy_nominal_j,
-                "energy_reduction_idd": 1 - r.energy_j["idd"] / r.energy_nominal_j,
-                "energy_reduction_paper": 1 - r.energy_j["paper"] / r.energy_nominal_j,
-            }
-            for r in self.layers
-        ]
+    issue: IssueModel | None = None
 
 
 def data_type_key(layer_name: str, kind: str) -> str:
@@ -235,29 +148,50 @@ class _Evaluator:
         sizes = (traffic.weight_bytes, traffic.ifm_bytes, traffic.ofm_bytes)
         return [(k, b, i == 2) for i, (k, b) in enumerate(zip(keys, sizes, strict=True)) if k is not None and b > 0]
 
+    def issue_of(self, layer: Layer, traffic: LayerTraffic) -> LayerIssue | None:
+        """The layer's streams, row hits and MLP on a cache-based processor (None: prefetching accelerator)."""
+        issue = self.timing.issue
+        return None if issue is None else layer_issue(layer, traffic, issue, banks=self.costs.banks)
+
     def layer_time(
-        self, layer: Layer, traffic: LayerTraffic, keys: StreamKeys, ops: Mapping[str, OpPoint]
-    ) -> tuple[float, Bound]:
-        t, costs, hit = self.timing, self.costs, traffic.row_hit_rate
+        self,
+        layer: Layer,
+        traffic: LayerTraffic,
+        keys: StreamKeys,
+        ops: Mapping[str, OpPoint],
+        issued: LayerIssue | None,
+    ) -> tuple[float, Bound, float]:
+        """(time, bound, memory-boundness) of one layer with its data types at ``ops``."""
+        t = self.timing
         if traffic.compute_cycles is not None:
             t_compute = traffic.compute_cycles / t.clock_hz
         else:
-            t_compute = layer.macs / (t.peak_macs_per_s * t.compute_efficiency)
+            occupied = 1.0 if issued is None or t.issue is None else issued.contexts / t.issue.contexts
+            t_compute = layer.macs / (t.peak_macs_per_s * t.compute_efficiency * occupied)
         t_bw = traffic.total_bytes / (t.bandwidth_bytes_per_s * t.bandwidth_efficiency)
-        t_lat = 0.0
-        if t.mlp is not None:
-            for key, nbytes, _ in self.streams(traffic, keys):
-                op = ops[key]
-                dram = hit * costs.access_latency_ns(op, row_hit=True) + (1 - hit) * costs.access_latency_ns(
-                    op, row_hit=False
-                )
-                t_lat += nbytes / t.access_bytes * (t.on_chip_latency_ns + dram) * 1e-9 / t.mlp
-        terms: dict[Bound, float] = {"compute": t_compute, "bandwidth": t_bw, "latency": t_lat}
-        bound = max(terms, key=lambda b: terms[b])
-        return terms[bound], bound
+        t_mem = 0.0
+        saturated = True
+        if issued is not None and t.issue is not None and traffic.total_bytes > 0:
+            parts = self.streams(traffic, keys)
+            total = sum(b for _, b, _ in parts)
+            trcd = sum(ops[k].trcd * b for k, b, _ in parts) / total  # latency is linear in tRCD
+            t_mem, saturated = self.costs.memory_time_s(
+                trcd=trcd,
+                accesses=issued.accesses,
+                row_hit_rate=issued.row_hit_rate,
+                mlp=issued.mlp,
+                extra_latency_ns=t.issue.on_chip_latency_ns,
+                closed_page=t.issue.page_policy == "closed",
+            )
+        memory = max(t_bw, t_mem)
+        bound: Bound = (
+            "compute" if t_compute >= memory else ("latency" if t_mem > t_bw and not saturated else "bandwidth")
+        )
+        duration = max(t_compute, memory)
+        return duration, bound, (memory / duration if duration > 0 else 0.0)
 
     def access_energy(
-        self, traffic: LayerTraffic, keys: StreamKeys, ops: Mapping[str, OpPoint]
+        self, traffic: LayerTraffic, keys: StreamKeys, ops: Mapping[str, OpPoint], hit: float
     ) -> dict[str, dict[str, float]]:
         """Per data-type key: read, write and activate energy (J) at the key's operating point."""
         out: dict[str, dict[str, float]] = {}
@@ -268,14 +202,14 @@ class _Evaluator:
                 part["write"] += self.costs.write_energy(op, nbytes)
             else:
                 part["read"] += self.costs.read_energy(op, nbytes)
-            part["activate"] += (
-                nbytes / self.timing.access_bytes * (1 - traffic.row_hit_rate) * (self.costs.activation_energy(op))
-            )
+            part["activate"] += nbytes / self.timing.access_bytes * (1 - hit) * self.costs.activation_energy(op)
         return out
 
-    def background(self, traffic: LayerTraffic, duration_s: float, ops: Mapping[str, OpPoint]) -> dict[str, float]:
+    def background(
+        self, traffic: LayerTraffic, duration_s: float, ops: Mapping[str, OpPoint], hit: float
+    ) -> dict[str, float]:
         """Per data-type key: its footprint share of the device's standby + refresh energy (J)."""
-        activations = traffic.total_bytes / self.timing.access_bytes * (1 - traffic.row_hit_rate)
+        activations = traffic.total_bytes / self.timing.access_bytes * (1 - hit)
         f_act = self.costs.active_fraction(nbytes=traffic.total_bytes, activations=activations, duration_s=duration_s)
         powers = {op: self.background_line(op) for op in set(ops.values())}
         return {
@@ -302,11 +236,13 @@ class _Evaluator:
         br_nom = {"read": 0.0, "write": 0.0, "activate": 0.0, "background": 0.0}
         br = dict.fromkeys(br_nom, 0.0)
         for layer, traffic, keys in zip(self.topology, self.traffic, self.keys, strict=True):
-            t_nom, bound = self.layer_time(layer, traffic, keys, nom)
-            t_map, _ = self.layer_time(layer, traffic, keys, ops)
-            t_ideal, _ = self.layer_time(layer, traffic, keys, ideal)
-            acc_nom, acc = self.access_energy(traffic, keys, nom), self.access_energy(traffic, keys, ops)
-            bg_nom, bg = self.background(traffic, t_nom, nom), self.background(traffic, t_map, ops)
+            issued = self.issue_of(layer, traffic)
+            hit = traffic.row_hit_rate if issued is None else issued.row_hit_rate
+            t_nom, bound, boundness = self.layer_time(layer, traffic, keys, nom, issued)
+            t_map = self.layer_time(layer, traffic, keys, ops, issued)[0]
+            t_ideal = self.layer_time(layer, traffic, keys, ideal, issued)[0]
+            acc_nom, acc = self.access_energy(traffic, keys, nom, hit), self.access_energy(traffic, keys, ops, hit)
+            bg_nom, bg = self.background(traffic, t_nom, nom, hit), self.background(traffic, t_map, ops, hit)
             e_nom = sum(sum(p.values()) for p in acc_nom.values()) + sum(bg_nom.values())
             e_idd = sum(sum(p.values()) for p in acc.values()) + sum(bg.values())
             # Paper mode: each data type's nominal energy (time-independent) times its linear VDD factor.
@@ -325,9 +261,13 @@ class _Evaluator:
                     weight_bytes=traffic.weight_bytes,
                     ifm_bytes=traffic.ifm_bytes,
                     ofm_bytes=traffic.ofm_bytes,
-                    row_hit_rate=traffic.row_hit_rate,
+                    row_hit_rate=hit,
                     source=traffic.source,
                     bound_nominal=bound,
+                    memory_boundness=boundness,
+                    streams=0.0 if issued is None else issued.streams,
+                    mlp=0.0 if issued is None else issued.mlp,
+                    contexts=0 if issued is None else issued.contexts,
                     time_nominal_s=t_nom,
                     time_s=t_map,
                     time_ideal_s=t_ideal,

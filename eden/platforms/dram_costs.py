@@ -15,6 +15,9 @@ from eden.dram.device import DRAMS, DramDevice
 from eden.errors import ConfigError
 from eden.platforms.operating import OpPoint
 
+#: A memory term counts as bandwidth-bound (not latency-bound) once its bottleneck is this busy.
+SATURATED = 0.9
+
 
 @lru_cache(maxsize=32)
 def _load(name: str) -> DramDevice:
@@ -76,6 +79,31 @@ class DeviceCosts:
 
     def access_latency_ns(self, op: OpPoint, *, row_hit: bool) -> float:
         return latency.access_latency_ns(self.device, row_hit=row_hit, trcd=op.trcd)
+
+    @property
+    def banks(self) -> int:
+        return latency.total_banks(self.device)
+
+    def memory_time_s(
+        self,
+        *,
+        trcd: float,
+        accesses: float,
+        row_hit_rate: float,
+        mlp: float,
+        extra_latency_ns: float,
+        closed_page: bool,
+    ) -> tuple[float, bool]:
+        served = latency.banked_memory_time(
+            self.device,
+            accesses=accesses,
+            row_hit_rate=row_hit_rate,
+            mlp=mlp,
+            trcd=trcd,
+            extra_latency_ns=extra_latency_ns,
+            closed_page=closed_page,
+        )
+        return served.time_s, served.utilization >= SATURATED
 
     def paper_scale(self, op: OpPoint) -> float:
         return energy.voltage_factor(self.device, op.vdd, scaling="paper")

@@ -2,8 +2,9 @@
 
 Every platform YAML describes its DRAM bus the same way — ``channels × data_rate_mts × bus_bits / 8`` is the
 peak bandwidth (e.g. Titan X: 12 × 32-bit GDDR5 channels at 10 000 MT/s = 480 GB/s), ``access_bytes`` the
-burst one DRAM access moves and ``interleave_bytes`` the address-interleaving granularity that sets the row
-hit rate (:func:`eden.platforms.traffic.row_hit_rate`). :class:`BusPlatform` checks and reads these fields so
+burst one DRAM access moves and ``interleave_bytes`` the bytes a sequential stream reads from one row before the address
+interleaving moves it to another bank (the row-hit rate of :mod:`eden.platforms.memory_time` and
+:func:`eden.platforms.traffic.row_hit_rate`). :class:`BusPlatform` checks and reads these fields so
 that a platform class only reads its compute side and says how one layer's traffic is found.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 
 from eden.platforms.base import Platform, field_int, field_number
 from eden.platforms.composition import TimingModel
+from eden.platforms.memory_time import IssueModel
 from eden.platforms.topology import Layer, Topology
 from eden.platforms.traffic import LayerTraffic
 
@@ -62,8 +64,7 @@ class DramInterface:
         peak_macs_per_s: float,
         compute_efficiency: float,
         clock_hz: float,
-        mlp: float | None,
-        on_chip_latency_ns: float,
+        issue: IssueModel | None,
     ) -> TimingModel:
         """The roofline rates of a platform with this interface and the given compute side."""
         return TimingModel(
@@ -72,9 +73,8 @@ class DramInterface:
             clock_hz=clock_hz,
             bandwidth_bytes_per_s=self.bandwidth_bytes_per_s,
             bandwidth_efficiency=self.bandwidth_efficiency,
-            mlp=mlp,
-            on_chip_latency_ns=on_chip_latency_ns,
             access_bytes=self.access_bytes,
+            issue=issue,
         )
 
 

@@ -81,6 +81,24 @@ class DramCosts(Protocol):
 
     def access_latency_ns(self, op: OpPoint, *, row_hit: bool) -> float: ...
 
+    @property
+    def banks(self) -> int:
+        """Banks of the whole memory that serve accesses independently."""
+        ...
+
+    def memory_time_s(
+        self,
+        *,
+        trcd: float,
+        accesses: float,
+        row_hit_rate: float,
+        mlp: float,
+        extra_latency_ns: float,
+        closed_page: bool,
+    ) -> tuple[float, bool]:
+        """(time to serve the accesses through banks and buses, whether a bank or bus saturates)."""
+        ...
+
     def paper_scale(self, op: OpPoint) -> float:
         """Energy factor of EDEN's linear VDD scaling: ``1 − ΔVDD / V_ref``."""
         ...

@@ -1,4 +1,4 @@
-"""Cache-based processors (CPU, GPU): analytical tiling traffic over the last-level cache."""
+"""Cache-based processors (CPU, GPU): analytical tiling traffic over the last-level cache, DRAM time per layer."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from eden.platforms.base import field_number
+from eden.errors import ConfigError
+from eden.platforms.base import field_int, field_number
 from eden.platforms.interface import BusPlatform, DramInterface
+from eden.platforms.memory_time import PAGE_POLICIES, IssueModel
 from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic, analytical_traffic
 
@@ -16,15 +18,17 @@ class CachedProcessor(BusPlatform):
     """A processor whose DRAM traffic follows the tiling model of :mod:`eden.platforms.traffic`.
 
     Subclasses (the ``cpu`` and ``gpu`` plugins) list their own ``FIELDS`` and turn them into an on-chip
-    capacity and a peak MAC rate (:meth:`capacity_and_peak`); the other fields are common to both.
-    Latency is exposed: ``mlp`` DRAM accesses in flight at most (misses the core cannot overlap).
+    capacity, a peak MAC rate and a number of issuing contexts (:meth:`capacity_peak_contexts`). How long each
+    layer waits for DRAM is :mod:`eden.platforms.memory_time`'s business (contexts, streams, row hits, MLP).
     """
 
     COMMON_FIELDS: ClassVar[tuple[str, ...]] = (
         *BusPlatform.COMMON_FIELDS,
         "compute_efficiency",
-        "mlp",
+        "mlp_per_context",
         "on_chip_latency_ns",
+        "work_tile",
+        "page_policy",
     )
     #: The plugin's own fields (its compute side and caches).
     FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -38,37 +42,47 @@ class CachedProcessor(BusPlatform):
         on_chip_bytes: float,
         peak_macs_per_s: float,
         compute_efficiency: float,
-        mlp: float,
-        on_chip_latency_ns: float,
+        issue: IssueModel,
     ) -> None:
         timing = interface.timing(
             peak_macs_per_s=peak_macs_per_s,
             compute_efficiency=compute_efficiency,
             clock_hz=1.0,  # unused: no simulator cycles on these platforms
-            mlp=mlp,
-            on_chip_latency_ns=on_chip_latency_ns,
+            issue=issue,
         )
         super().__init__(name=name, dram=dram, interface=interface, timing=timing)
         self.on_chip_bytes = on_chip_bytes
+        self.issue = issue
 
     @classmethod
     @abstractmethod
-    def capacity_and_peak(cls, params: Mapping[str, Any]) -> tuple[float, float]:
-        """``(on_chip_bytes, peak_macs_per_s)`` from the plugin's own :attr:`FIELDS` (validated here)."""
+    def capacity_peak_contexts(cls, params: Mapping[str, Any]) -> tuple[float, float, int]:
+        """``(on_chip_bytes, peak_macs_per_s, contexts)`` from the plugin's own :attr:`FIELDS` (validated here)."""
 
     @classmethod
     def from_config(cls, params: Mapping[str, Any], **runtime: Any) -> CachedProcessor:
         cls.check_fields(params, cls.FIELDS)
-        on_chip_bytes, peak_macs_per_s = cls.capacity_and_peak(params)
+        on_chip_bytes, peak_macs_per_s, contexts = cls.capacity_peak_contexts(params)
+        interface = DramInterface.from_params(params)
+        if params["page_policy"] not in PAGE_POLICIES:
+            raise ConfigError("platform.page_policy", params["page_policy"], PAGE_POLICIES)
+        issue = IssueModel(
+            contexts=contexts,
+            mlp_per_context=field_number(params, "mlp_per_context", low=1),
+            on_chip_latency_ns=field_number(params, "on_chip_latency_ns", low=0),
+            work_tile=field_int(params, "work_tile"),
+            page_policy=params["page_policy"],
+            access_bytes=interface.access_bytes,
+            interleave_bytes=interface.interleave_bytes,
+        )
         return cls(
             name=str(params["name"]),
             dram=params["dram"],
-            interface=DramInterface.from_params(params),
+            interface=interface,
             on_chip_bytes=on_chip_bytes,
             peak_macs_per_s=peak_macs_per_s,
             compute_efficiency=field_number(params, "compute_efficiency", low=1e-3, high=1),
-            mlp=field_number(params, "mlp", low=1),
-            on_chip_latency_ns=field_number(params, "on_chip_latency_ns", low=0),
+            issue=issue,
         )
 
     def layer_traffic(self, layer: Layer, *, bytes_per_value: float) -> LayerTraffic:

@@ -18,7 +18,7 @@ class SystolicAccelerator(BusPlatform):
     """A PE array with double-buffered SRAMs, simulated per layer by SCALE-Sim (cached).
 
     Its accesses are predictable and prefetched into the inactive buffer half, so DRAM latency never
-    stalls it (``mlp = None``): a lower tRCD gives no speedup (EDEN §7), only the energy changes.
+    stalls it (``issue = None``): a lower tRCD gives no speedup (EDEN §7), only the energy changes.
     """
 
     #: The accelerator's own fields (the DRAM interface ones are in ``COMMON_FIELDS``).
@@ -49,8 +49,7 @@ class SystolicAccelerator(BusPlatform):
             peak_macs_per_s=array.rows * array.cols * clock_hz,
             compute_efficiency=1.0,  # SCALE-Sim's cycle counts already include mapping inefficiency
             clock_hz=clock_hz,
-            mlp=None,
-            on_chip_latency_ns=0.0,
+            issue=None,
         )
         super().__init__(name=name, dram=dram, interface=interface, timing=timing)
         self.array = array

@@ -74,10 +74,10 @@ def test_larger_on_chip_memory_never_increases_platform_traffic(build_platform: 
 def test_latency_bound_runs_gain_more_than_bandwidth_bound_ones_and_never_beat_trcd_zero(
     build_platform: Callable[..., Platform],
 ) -> None:
-    """Only latency-bound layers see tRCD; tRCD = 0 bounds every speedup (paper §7.3)."""
+    """Only memory-bound layers see tRCD (a saturated bank or bus hides it); tRCD = 0 bounds every speedup."""
     topo = resnet20()
-    latency_bound = build_platform("cpu", mlp=2)  # few misses in flight: DRAM latency exposed
-    bandwidth_bound = build_platform("cpu", mlp=10_000, compute_efficiency=1.0)  # latency hidden
+    latency_bound = build_platform("cpu", mlp_per_context=1)  # few misses in flight: DRAM latency exposed
+    bandwidth_bound = build_platform("cpu", mlp_per_context=10_000, compute_efficiency=1.0)  # latency hidden
     speedups = {}
     for label, platform in (("latency", latency_bound), ("bandwidth", bandwidth_bound)):
         previous = 1.0
@@ -86,11 +86,11 @@ def test_latency_bound_runs_gain_more_than_bandwidth_bound_ones_and_never_beat_t
             assert previous <= result.speedup <= result.ideal_speedup  # monotone in ΔtRCD, capped by the ideal
             previous = result.speedup
             for row in result.layers:
-                if row.bound_nominal != "latency":
+                if row.bound_nominal == "compute":
                     assert row.speedup == 1.0
-                assert row.speedup <= row.ideal_speedup
+                assert 1.0 <= row.speedup <= row.ideal_speedup
         speedups[label] = previous
-    assert speedups["latency"] > 1.01 and speedups["bandwidth"] == 1.0
+    assert speedups["latency"] > 1.01 and speedups["bandwidth"] == pytest.approx(1.0, abs=1e-5)  # queues saturate
 
 
 def test_accelerators_prefetch_so_trcd_gives_no_speedup(build_platform: Callable[..., Platform]) -> None:
