@@ -9,9 +9,11 @@
   own stored tensor in the same DRAM region (every sample is one read: same weak cells, fresh draws, one
   vectorized draw for the batch), decodes and corrects it.
 
-Addresses come from ``eden.injection.placement``. A data type at BER 0 costs the format's quantization round
-trip only (nothing at all for fp32 weights/IFMs whose round trip is the identity), and is not corrected: it
-lives in reliable memory.
+Random numbers: read k of data type d draws from a stream of (the injector's seed, d, k)
+(``eden.injection.streams``), so a data type with no weak cell or the number of weight reads drawn ahead changes no
+other read, and monotone models nest read by read across BERs. Addresses come from ``eden.injection.placement``.
+A data type at BER 0 costs the format's quantization round trip only (nothing at all for fp32 weights/IFMs whose
+round trip is the identity), and is not corrected: it lives in reliable memory.
 """
 
 from __future__ import annotations
