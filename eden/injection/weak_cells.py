@@ -86,18 +86,19 @@ def feistel_permute(i: torch.Tensor, n: int, key: int | torch.Tensor, rounds: in
     else:
         keys = [mix_seed(key, r) for r in range(rounds)]
     out = i.clone()
-    todo = torch.ones_like(out, dtype=torch.bool)
+    pending = torch.arange(out.numel(), device=out.device)  # elements still walking (all at first)
+    x, sub = out, keys
     while True:
-        x = out[todo]
-        sub = [k[todo] if isinstance(k, torch.Tensor) else k for k in keys]
         left, right = _srl(x, half) & mask, x & mask
         for k in sub:
             left, right = right, left ^ (hash64(right, k) & mask)
         x = (left << half) | right
-        out[todo] = x
-        todo = out >= n
-        if not bool(todo.any()):
+        out.index_copy_(0, pending, x)
+        walk = x >= n  # outside [0, n): apply the permutation again, to those elements only
+        if not bool(walk.any()):
             return out
+        pending, x = pending[walk], x[walk]
+        sub = [k[walk] if isinstance(k, torch.Tensor) else k for k in sub]
 
 
 #: Order statistics drawn per pass over blocks: at most this many (bounds the temporaries of a map build).
