@@ -12,8 +12,10 @@ SCALE-Sim counts DRAM traffic in 1-byte words (``word_size = 1`` in ``single_lay
 wider values, the SRAM sizes are handed to it in words (``kB // bytes_per_value``) and its word counts
 are multiplied by ``bytes_per_value``. It runs in its bandwidth-estimation mode (``InterfaceBandwidth:
 CALC``): DRAM reads are the operand words fetched into the double-buffered SRAMs (re-fetched when an
-operand does not fit the active half); OFMAP writes include one write of the partial outputs per fold
-of the reduction dimension over the array (SCALE-Sim's psum accounting, kept as is).
+operand does not fit the active half). Its OFMAP count writes the partial outputs once per fold of the
+reduction dimension over the array rows; those partial sums accumulate in the output buffer and reach DRAM
+once, complete (the reduction folds of one output block run back to back), so each output is counted as
+one DRAM write: ``ofm_bytes = layer OFM`` (the raw count stays in the cache file as ``ofmap_writes``).
 The config is built as objects (no ``.cfg``/topology/layout CSV files), so the ``[layout]`` and
 ``[sparsity]`` file sections it requires are not needed; custom layouts and sparsity stay off.
 """
@@ -33,6 +35,7 @@ from typing import Literal
 
 from eden.cache import atomic_write_json
 from eden.errors import ConfigError
+from eden.platforms.scalesim_mirror import ws_reads
 from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic, row_hit_rate, tiled_traffic
 
@@ -84,18 +87,17 @@ def estimate_cycles(layer: Layer, array: ArrayConfig) -> float:
     return float(layer.groups * folds * (t + array.rows + array.cols))
 
 
-def psum_folds(layer: Layer, array: ArrayConfig) -> int:
-    """How often SCALE-Sim writes each output: once per fold of the reduction (K) over the array rows."""
-    return 1 if array.dataflow == "os" else math.ceil(layer.window / array.rows)
-
-
 def analytical_systolic(
     layer: Layer, array: ArrayConfig, *, bytes_per_value: float, access_bytes: int, interleave_bytes: int
 ) -> LayerTraffic:
-    """Stand-in for layers too large to simulate: tiling model over the SRAMs + SCALE-Sim's psum writes."""
+    """Stand-in for layers too large to simulate: SCALE-Sim's read count computed from shapes for the
+    weight-stationary dataflow (:mod:`eden.platforms.scalesim_mirror`), the tiling model over the SRAMs for
+    the others; outputs reach DRAM once."""
     w, i, o = tiled_traffic(layer, capacity_bytes=array.sram_bytes, bytes_per_value=bytes_per_value)
-    if layer.has_weights:
-        o *= psum_folds(layer, array)
+    if layer.has_weights and array.dataflow == "ws":
+        words = 1024 * max(1, int(array.ifmap_sram_kb // max(1.0, bytes_per_value)))  # as _simulate sizes it
+        w_values, i_values = ws_reads(layer, rows=array.rows, cols=array.cols, ifmap_words=words)
+        w, i = layer.groups * w_values * bytes_per_value, layer.groups * i_values * bytes_per_value
     cycles = estimate_cycles(layer, array) if layer.has_weights else layer.ofm_numel / array.cols
     hit = row_hit_rate(access_bytes=access_bytes, interleave_bytes=interleave_bytes)
     return LayerTraffic(
@@ -155,7 +157,7 @@ class ScaleSimRunner:
             layer=layer.name,
             weight_bytes=g * b * counts["filter_reads"],
             ifm_bytes=g * b * counts["ifmap_reads"],
-            ofm_bytes=g * b * counts["ofmap_writes"],
+            ofm_bytes=layer.ofm_numel * b,  # partial sums accumulate on chip (module docstring)
             row_hit_rate=hit,
             compute_cycles=g * counts["cycles"],
             source="scalesim",
