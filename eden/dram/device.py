@@ -21,6 +21,7 @@ from eden.dram.partitions import PartitionLayout
 from eden.dram.spec import (
     MISSING,
     EnergySettings,
+    OperatingRange,
     Organization,
     Rail,
     Timings,
@@ -45,7 +46,7 @@ class DramDevice(ABC):
     registry_name: ClassVar[str]
     FIELDS: ClassVar[tuple[str, ...]] = (
         "name", "description", "geometry", "organization", "timings", "nominal", "currents", "aux_rail",
-        "energy", "partitions", "characterization",
+        "energy", "partitions", "characterization", "operating_range",
     )  # fmt: skip
 
     def __init__(
@@ -63,6 +64,7 @@ class DramDevice(ABC):
         energy: EnergySettings,
         partitioning: PartitionLayout,
         characterization: Any,
+        operating_range: OperatingRange,
     ) -> None:
         self.name = name
         self.description = description
@@ -74,6 +76,7 @@ class DramDevice(ABC):
         self.energy = energy
         self.partitioning = partitioning
         self.characterization = characterization
+        self.operating_range = operating_range  # VDD/tRCD the energy and latency models may be asked for
         self.nominal = OperatingPoint(
             vdd=nominal_vdd, trcd=nominal_trcd, ber=0.0, nominal_vdd=nominal_vdd, nominal_trcd=nominal_trcd
         )
@@ -130,6 +133,9 @@ class DramDevice(ABC):
                     f"a current >= {least:.4g} mA (idd3n·tRAS + idd2n·(tRC − tRAS)) / tRC",
                 )
         energy = EnergySettings.from_config(_required(params, "energy"))
+        operating_range = OperatingRange.from_config(
+            _required(params, "operating_range"), nominal=nominal_values, prefix=f"{PREFIX}.operating_range"
+        )
         partitioning = PartitionLayout.from_config(
             _required(params, "partitions"), geometry=geometry, organization=organization
         )
@@ -151,6 +157,7 @@ class DramDevice(ABC):
             energy=energy,
             partitioning=partitioning,
             characterization=characterization,
+            operating_range=operating_range,
         )
 
     @classmethod

@@ -13,8 +13,13 @@ partition's capacity share). I/O energy per bit (``energy.io_*_pj_per_bit``) is 
 
 Voltage scaling (``scaling``; default the YAML's ``energy.scaling``), for VDD below nominal:
 
-- ``idd`` (physical): VDD-rail currents scale as ``(V/V_nom) ** idd_voltage_exponent``, so VDD-rail energy
-  goes as ``(V/V_nom) ** (1 + exponent)``; the auxiliary rail (VPP, VDD1) keeps its voltage and energy.
+- ``idd`` (physical): a DRAM chip draws its VDD current partly through on-die regulators and current sources
+  that make its internal array and peripheral voltages (Vogelsang, "Understanding the Energy Consumption of
+  Dynamic Random Access Memories", MICRO 2010, §3: VINT/VBLH are regulated down from VDD), whose current does
+  not change with VDD, and partly in logic and I/O on VDD itself, whose current falls ∝ VDD. With
+  ``r = regulated_share`` and ``v = V/V_nom`` the VDD-rail energy factor is ``v · (r + (1 − r) · v)``: ``r = 1``
+  is the paper's rule on the part's own VDD (currents fixed, energy ∝ V), ``r = 0`` all-CMOS (energy ∝ V²).
+  The auxiliary rail (VPP, VDD1) keeps its voltage and energy.
 - ``paper``: every term times ``1 − (V_nom − V) / paper_reference_vdd``: energy ∝ VDD relative to 1.2 V, the
   rule behind EDEN's Fig. 13 (ΔVDD 0.30 V → 25.0% less DRAM energy).
 
@@ -83,14 +88,10 @@ def _scaling(device: DramDevice, scaling: str | None) -> str:
 
 
 def _vdd(device: DramDevice, vdd: float | None) -> float:
-    nominal = device.nominal.vdd
+    """``vdd`` inside the part's declared operating range (its currents are not extrapolated), else ConfigError."""
     if vdd is None:
-        return nominal
-    if not isinstance(vdd, int | float) or not math.isfinite(vdd) or not 0 < vdd <= nominal + 1e-9:
-        raise ConfigError(
-            "dram.vdd", vdd, f"a voltage in (0, {nominal:g}] V (the energy model lowers VDD only)"
-        )
-    return float(vdd)
+        return device.nominal.vdd
+    return device.operating_range.check("vdd", vdd, device.name)
 
 
 def voltage_factor(
@@ -106,7 +107,10 @@ def voltage_factor(
                 "dram.vdd", vdd, f"a voltage above {nominal - device.energy.paper_reference_vdd:g} V"
             )
         return factor
-    return 1.0 if aux else (v / nominal) ** (1.0 + device.energy.idd_voltage_exponent)
+    if aux:
+        return 1.0
+    r, x = device.energy.regulated_share, v / nominal
+    return x * (r + (1.0 - r) * x)
 
 
 def _rails(device: DramDevice) -> list[tuple[Rail, bool]]:

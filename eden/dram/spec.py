@@ -8,7 +8,7 @@ what is allowed, before anything is computed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -176,19 +176,60 @@ class Rail:
 SCALINGS = ("idd", "paper")
 
 
+def _share(node: Mapping[str, Any], key: str, prefix: str) -> float:
+    value = node.get(key, MISSING)
+    if not is_number(value) or not 0 <= value <= 1:
+        raise ConfigError(f"{prefix}.{key}", value, "a number in [0, 1]")
+    return float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperatingRange:
+    """The VDD (V) and tRCD (ns) ranges a part's current and timing data hold for: nothing is extrapolated."""
+
+    vdd: tuple[float, float]
+    trcd: tuple[float, float]
+
+    @classmethod
+    def from_config(
+        cls, node: Mapping[str, Any], *, nominal: Mapping[str, float], prefix: str
+    ) -> OperatingRange:
+        check_keys(node, prefix, ("vdd", "trcd"))
+        out: dict[str, tuple[float, float]] = {}
+        for knob, unit in (("vdd", "V"), ("trcd", "ns")):
+            pair = node.get(knob, MISSING)
+            ok = isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2
+            ok = ok and all(is_number(v) for v in pair)
+            if not ok or not 0 < pair[0] <= nominal[knob] <= pair[1]:
+                raise ConfigError(f"{prefix}.{knob}", pair, f"[low, high] ({unit}) around nominal {nominal[knob]:g}")
+            out[knob] = (float(pair[0]), float(pair[1]))
+        return cls(**out)
+
+    def check(self, knob: str, value: float, part: str) -> float:
+        """``value`` if inside the range, else a one-line ConfigError naming ``dram.<knob>`` and the range."""
+        low, high = getattr(self, knob)
+        unit = "V" if knob == "vdd" else "ns"
+        if is_number(value) and low - 1e-9 <= value <= high + 1e-9:
+            return float(value)
+        allowed = f"a number in [{low:g}, {high:g}] {unit}, the range {part} is characterized for"
+        raise ConfigError(f"dram.{knob}", value, allowed)
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnergySettings:
     """How energy follows VDD, and the I/O energy the IDD currents do not contain."""
 
-    scaling: str  # "idd": currents scale with VDD (physical); "paper": energy ∝ VDD (EDEN Fig. 13)
-    idd_voltage_exponent: float  # I(V) = I_nom · (V / V_nom) ** exponent under scaling=idd
+    scaling: str  # "idd": physical current model (below); "paper": energy ∝ VDD (EDEN Fig. 13)
+    # scaling=idd: share of the VDD-rail current drawn through on-die regulators and current sources (constant
+    # current, energy ∝ V); the rest is CMOS logic and I/O on VDD itself (I ∝ V, energy ∝ V²)
+    regulated_share: float
     paper_reference_vdd: float  # V: scaling=paper gives energy · (1 − ΔVDD / this)
     io_read_pj_per_bit: float
     io_write_pj_per_bit: float
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "scaling",
-        "idd_voltage_exponent",
+        "regulated_share",
         "paper_reference_vdd",
         "io_read_pj_per_bit",
         "io_write_pj_per_bit",
@@ -202,9 +243,7 @@ class EnergySettings:
             raise ConfigError(f"{prefix}.scaling", scaling, SCALINGS)
         return cls(
             scaling=scaling,
-            idd_voltage_exponent=number(
-                node, "idd_voltage_exponent", prefix, low=0.0, unit="-", strict=False
-            ),
+            regulated_share=_share(node, "regulated_share", prefix),
             paper_reference_vdd=number(node, "paper_reference_vdd", prefix, low=0.0, unit="V"),
             io_read_pj_per_bit=number(
                 node, "io_read_pj_per_bit", prefix, low=0.0, unit="pJ/bit", strict=False

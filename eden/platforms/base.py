@@ -117,7 +117,8 @@ class Platform(ABC):
         costs: DramCosts = costs_for(memory if memory is not None else self.dram)
         reference: OpPoint | None = nominal_of(device) if device is not None else None
         # Bad mapping keys or points fail here, before any (possibly minutes-long) simulation.
-        resolve_mapping(mapping, set(data_type_keys(topology)), costs.nominal, reference)
+        for op in set(resolve_mapping(mapping, set(data_type_keys(topology)), costs.nominal, reference).values()):
+            costs.check(op)  # inside the memory's declared operating range: nothing is extrapolated
         return compose(
             platform=self.name,
             topology=topology,

@@ -57,6 +57,10 @@ class DeviceCosts:
     def nominal(self) -> OpPoint:
         return self._nominal
 
+    def check(self, op: OpPoint) -> None:
+        self.device.operating_range.check("vdd", op.vdd, self.device.name)
+        self.device.operating_range.check("trcd", op.trcd, self.device.name)
+
     def read_energy(self, op: OpPoint, nbytes: float) -> float:
         return energy.read_energy_j(self.device, nbytes, op.vdd, scaling="idd")
 

@@ -12,7 +12,7 @@ import pytest
 
 SOURCES = (
     "EDEN", "paper", "Table 3", "Fig. 5", "memspec", "DRAMPower", "DRAMsim3", "JEDEC", "JESD", "Micron",
-    "datasheet", "TN-40-07", "assumed", "derived", "SALP",
+    "datasheet", "data sheet", "TN-40-07", "assumed", "derived", "SALP", "MICRO",
 )  # fmt: skip
 TEXT_KEYS = {"name", "type", "description", "error_model", "scaling", "granularity", "combine"}
 BASE_YAMLS = sorted((Path(__file__).resolve().parents[2] / "conf" / "dram" / "base").glob("*.yaml"))

@@ -121,3 +121,20 @@ def test_trcd_does_not_shorten_a_bank_bound_stream() -> None:
     assert bound[0] == pytest.approx(bound[1], rel=1e-9)
     expected = (30 + latency.row_miss_latency_ns(DDR4)) / (30 + latency.row_miss_latency_ns(DDR4, 7.333))
     assert serial[0] / serial[1] == pytest.approx(expected, rel=1e-9)
+
+
+def test_vdd_below_characterized_floor_is_refused(build_platform: Callable[..., Platform]) -> None:
+    """A part prices only the VDD/tRCD range it declares: below its floor is a one-line error, no extrapolation."""
+    from eden.dram import energy
+    from eden.errors import ConfigError
+
+    low = DDR4.operating_range.vdd[0]
+    assert energy.read_energy_j(DDR4, 64, low) < energy.read_energy_j(DDR4, 64)
+    with pytest.raises(ConfigError, match=r"^dram\.vdd=0\.5 is invalid; allowed: a number in \[0\.85, 1\.2\] V") as err:
+        energy.read_energy_j(DDR4, 64, 0.5)
+    assert "\n" not in str(err.value)
+    topo = Topology((fc("f", 256, 10),))
+    cpu = build_platform("cpu")
+    for bad in ({"vdd": 0.9, "trcd": VENDOR_A.nominal.trcd}, {"vdd": 1.35, "trcd": 1.0}):  # −0.45 V; −11.5 ns
+        with pytest.raises(ConfigError, match=r"^dram\.(vdd|trcd)="):
+            cpu.evaluate(topo, uniform_mapping(topo, bad), VENDOR_A)
