@@ -64,7 +64,8 @@ def test_the_loader_returns_a_fresh_copy() -> None:
 def test_parts_inherit_the_shared_base_and_list_only_what_differs() -> None:
     """The vendor modules share everything but their BER curves; the reference part is its base plus a name."""
     parts = {o: conf.load("dram", o) for o in ("ddr4_vendor_a", "ddr4_vendor_b", "ddr4_vendor_c", "ddr4_2400")}
-    for key in ("geometry", "organization", "timings", "nominal", "currents", "aux_rail", "energy", "partitions"):
+    shared = ("geometry", "organization", "timings", "nominal", "currents", "aux_rail", "energy", "partitions")
+    for key in (*shared, "operating_range"):
         assert parts["ddr4_vendor_a"][key] == parts["ddr4_vendor_b"][key] == parts["ddr4_vendor_c"][key], key
     for key in ("geometry", "organization", "currents", "aux_rail"):
         assert parts["ddr4_vendor_a"][key] == parts["ddr4_2400"][key], key
