@@ -65,3 +65,21 @@ def test_partial_sums_reach_dram_once(tmp_path: Path) -> None:
     assert raw["ofmap_writes"] == pytest.approx(36 * layer.ofm_numel, rel=0.01)  # SCALE-Sim's per-fold writes
     assert traffic.ofm_bytes == layer.ofm_numel
     assert analytical_systolic(layer, ARRAY, **KW).ofm_bytes == layer.ofm_numel
+
+
+def test_alexnet_on_eyeriss_matches_the_hand_count() -> None:
+    """AlexNet (224×224, fp32) on Eyeriss's 108 KB IFM buffer (13 824-word window), docs/paper_reproduction.md:
+    weights once (61.1 M values), outputs once, and conv2-5 refetch their IFM once per K block per column fold:
+    conv2 = 14 column folds × 64 channels × (Σ_r (27 − |r − 2|))² = 14 · 64 · 129² values."""
+    from eden.paper.networks import load_platform, shape_only_topology
+
+    topo = shape_only_topology("alexnet")
+    result = load_platform("eyeriss", max_cycles=0, cache_dir=None).evaluate(topo, None, data_format="fp32")
+    rows = {r.layer: r for r in result.layers}
+    assert sum(r.weight_bytes for r in result.layers) == 4 * sum(layer.weight_numel for layer in topo)
+    assert sum(r.ofm_bytes for r in result.layers) == 4 * sum(layer.ofm_numel for layer in topo)
+    hand = {"features.3": 14 * 64 * 129**2, "features.6": 28 * 192 * 37**2, "features.8": 19 * 384 * 37**2,
+            "features.10": 19 * 256 * 37**2}  # fmt: skip
+    for name, values in hand.items():
+        assert rows[name].ifm_bytes == 4 * values, name
+    assert result.total_bytes == pytest.approx(425.8e6, rel=1e-3)
