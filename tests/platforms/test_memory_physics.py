@@ -138,3 +138,17 @@ def test_vdd_below_characterized_floor_is_refused(build_platform: Callable[..., 
     for bad in ({"vdd": 0.9, "trcd": VENDOR_A.nominal.trcd}, {"vdd": 1.35, "trcd": 1.0}):  # −0.45 V; −11.5 ns
         with pytest.raises(ConfigError, match=r"^dram\.(vdd|trcd)="):
             cpu.evaluate(topo, uniform_mapping(topo, bad), VENDOR_A)
+
+
+@pytest.mark.parametrize("name", ["cpu", "gpu", "eyeriss", "tpu"])
+def test_interface_and_energy_model_see_the_same_memory(name: str) -> None:
+    """The platform's bus (channels, MT/s) is its memory part's organization and clock (CPU: 2 × DDR4-2133)."""
+    from eden import conf
+
+    params = conf.load("platform", name)
+    part = device_of(params["dram"])
+    assert params["channels"] == part.organization.channels
+    assert params["data_rate_mts"] == pytest.approx(part.organization.data_rate * 1e3 / part.timings.tck, rel=2e-3)
+    assert params["bus_bits"] == part.organization.bus_bits
+    if name == "cpu":  # paper §7: 2 channels, 16 banks per channel, DDR4-2133
+        assert (part.organization.channels, part.geometry.banks, params["data_rate_mts"]) == (2, 16, 2133)
