@@ -63,10 +63,10 @@ def test_lower_trcd_never_slows_a_layer(
 
 @pytest.mark.parametrize("name", ["cpu", "gpu"])
 def test_more_memory_bound_layer_gains_more(name: str, build_platform: Callable[..., Platform]) -> None:
-    """Same DRAM traffic, fewer MACs per byte: a layer with more memory-boundness gains more from tRCD."""
+    """A layer whose time DRAM sets (more memory-boundness) gains more from the same lower tRCD."""
     platform = build_platform(name)
     gains, boundness = [], []
-    # A 1×1 conv on a 7×7 map and a 3×3 conv on the same map move the same weight bytes per MAC differently.
+    # A 3×3 convolution on a 56×56 map (many MACs per byte) and a batch-1 4096×4096 layer (weight streaming).
     for layer in (conv("compute_heavy", c_in=256, c_out=256, size=56), fc("weight_streaming", 4096, 4096)):
         topo = Topology((layer,))
         row = platform.evaluate(topo, uniform_mapping(topo, point(-6.0)), VENDOR_A).layers[0]
