@@ -16,6 +16,7 @@ Any other exception is a bug, not bad input: it keeps its traceback.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import sys
@@ -122,8 +123,11 @@ def composition_error(exc: BaseException, argv: list[str]) -> ConfigError | None
 
 
 def fail(exc: EdenError) -> NoReturn:
+    from eden.logs import to_run_log
+
     text = " ".join(str(exc).split()) or type(exc).__name__  # one line, whatever the message held
     print(f"error: {text}", file=sys.stderr, flush=True)
+    to_run_log(f"error: {text}", logging.ERROR)  # Hydra's run.log keeps why the run stopped
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -140,6 +144,10 @@ def one_line_errors(task: Callable[[T], R]) -> Callable[[T], R]:
         except Exception as exc:
             err = eden_error_in(exc)
             if err is None:
+                from eden.logs import to_run_log
+
+                last = f"{type(exc).__name__}: {exc}".strip().splitlines()
+                to_run_log(f"error: {last[-1] if last else type(exc).__name__}"[:300], logging.ERROR)
                 raise
             fail(err)
 
@@ -153,6 +161,9 @@ def main_guard(main: Callable[[], Any], conf_dir: Path | None = None) -> None:
     here (when the user has not set it) and the errors come back to be reported as one line. A user who sets
     ``HYDRA_FULL_ERROR=1`` gets Hydra's full report of composition errors, as Hydra documents.
     """
+    from eden.logs import quiet_third_party
+
+    quiet_third_party()  # known-harmless library messages (each named in eden.logs)
     argv = sys.argv[1:]
     user_wants_full = "HYDRA_FULL_ERROR" in os.environ
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")

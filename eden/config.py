@@ -121,7 +121,6 @@ class RunSchema:
     dram: Any = MISSING
     platform: Any = MISSING
     mapping: Any = MISSING
-    experiment: Any = None
 
 
 def register_configs() -> None:
@@ -336,5 +335,5 @@ def check_target_reachable(max_drop: float, reference_acc: float, n_images: int,
             max_drop,
             f"a number >= {half:.4g}, the {confidence:g} confidence half-width of the reference accuracy "
             f"{reference_acc:.4f} on {n_images} images x {seeds} seeds (below it even error-free reads fail); or "
-            f"raise characterize.sample_fraction or characterize.seeds",
+            f"raise characterize.sample_fraction or characterize.seeds (experiment=quick does both for digits)",
         )

@@ -13,17 +13,18 @@ Interruption and resume:
   stage that was cut. A second SIGTERM during that clean-up is ignored (a SIGKILL still ends it). Ctrl-C does
   the same through ``KeyboardInterrupt``.
 - SIGKILL cannot be caught: the runs stay RUNNING until the next run against the same store on this host closes
-  them (:meth:`eden.tracking.Tracker.close_orphans`: KILLED, tag ``eden.orphan_closed=true``).
+  them (:meth:`eden.tracking.Tracker.close_orphans`: KILLED, tag ``eden.sys.orphan_closed=true``).
 - Re-running the same command resumes: every stage with a ``done.json`` is reused (log line
   ``[stage] reusing cached result``, tag ``cached.<stage>``, its folder untouched); the interrupted stage's
   folder is emptied of its partial files and the stage is computed afresh. The new parent run is tagged
-  ``eden.resumes=<interrupted run id>``; there is never a second RUNNING run for the same work.
+  ``eden.sys.resumes=<interrupted run id>``; there is never a second RUNNING run for the same work.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import math
 import signal
 import threading
 import time
@@ -112,24 +113,40 @@ def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
 
 
 def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
-    from eden.tracking import Tracker, choice_tags, git_commit, is_interruption
+    from eden.logs import job_prefix, prefix_job_lines
+    from eden.tracking import (
+        SYS,
+        Tracker,
+        choice_tags,
+        config_params,
+        git_commit,
+        hydra_job_info,
+        is_interruption,
+        readable_name,
+    )
 
+    prefix_job_lines(job_prefix(hydra_job_info()))  # a sweep job's lines: "[#3 error_model=bitline ...] ..."
     members = validate(cfg)  # bad input fails here, in seconds, before any compute or MLflow run
     tc = cfg.tracking
     tracker = Tracker(enabled=bool(tc.enabled), uri=str(tc.uri), experiment=str(tc.experiment))
     ctx = RunContext(cfg=cfg, members=members, tracker=tracker, cache=StageCache(cfg.paths.cache))
     preflight(cfg, members, ctx.data_types)  # partitions vs the network's sizes: before any training
+    picked = _choices(choices)
     tags = {
-        **choice_tags(_choices(choices)),
+        **choice_tags(picked),
         "seed": str(cfg.seed),
         "format": str(cfg.format),
         "stage": str(cfg.stage),
         "git_commit": git_commit(),
-        "eden.config_key": run_config_key(cfg),
+        f"{SYS}config_key": run_config_key(cfg),
         **{str(k): str(v) for k, v in (tc.tags or {}).items()},
     }
+    ctx.memo["choices"] = {k: str(v) for k, v in picked.items() if "/" not in k and v is not None}
+    ctx.memo["run_name"] = readable_name(tags)
     tracker.start(run_name=tc.run_name, tags=tags)
     try:
+        tracker.log_params(config_params(cfg, picked))
+        log_dataset(ctx, str(picked.get("data", "data")))
         tracker.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         metrics = run_stages(ctx)
     except BaseException as exc:
@@ -184,7 +201,7 @@ def run_stages(ctx: RunContext) -> dict[str, float]:
             result = _reuse_or_compute(ctx, stage, module, folder, determining)
         ctx.results[stage] = result
         ctx.folders[stage] = folder
-        stage_metrics = module.finalize(ctx, result)
+        stage_metrics = with_log10(module.finalize(ctx, result))
         ctx.tracker.log_metrics(stage_metrics)
         metrics.update(stage_metrics)
     print_summary(ctx, metrics)
@@ -209,6 +226,32 @@ def _reuse_or_compute(ctx: RunContext, stage: str, module: Any, folder: Any, det
     return result
 
 
+def with_log10(metrics: dict[str, float]) -> dict[str, float]:
+    """Add ``log10_<name>`` for every tolerable BER: the UI rounds to 3 decimals (0.001 vs 0.003 otherwise)."""
+    out = dict(metrics)
+    for name, value in metrics.items():
+        if ("tolerable_ber" in name or name.startswith("tolerance.")) and value > 0:
+            out[f"log10_{name}"] = math.log10(value)
+    return out
+
+
+def log_dataset(ctx: RunContext, name: str) -> None:
+    """The run's data set as an MLflow dataset input: its config (digest) and split sizes (profile)."""
+    if not ctx.tracker.enabled:
+        return
+    node = OmegaConf.to_container(ctx.cfg.data, resolve=True)
+    assert isinstance(node, dict)
+    shape = list(ctx.data.example_input().shape[1:])
+    profile = {
+        "train_rows": len(ctx.data.train_set),  # type: ignore[arg-type]
+        "eval_rows": len(ctx.data.eval_set),  # type: ignore[arg-type]
+        "input_shape": shape,
+        "num_classes": int(ctx.cfg.data.num_classes),
+    }
+    source = {str(k): v for k, v in node.items() if k not in ("batch_size", "eval_batch_size", "num_workers")}
+    ctx.tracker.log_dataset(name, digest=config_key(source)[:16], source=source, profile=profile)
+
+
 #: The metric a sweep optimizes, in order of preference (the last stage run decides which exists).
 OBJECTIVES = ("dram_energy_reduction", "final_acc", "tolerable_ber_coarse", "boosted_acc", "baseline_acc")
 
@@ -221,11 +264,20 @@ def objective(metrics: dict[str, float]) -> float:
 
 
 def print_summary(ctx: RunContext, metrics: dict[str, float]) -> None:
-    """A short table on the terminal: the headline metrics of this run."""
-    shown = [(k, v) for k, v in metrics.items() if "." not in k]
+    """A short table on the terminal (and in Hydra's run.log): the run's choices and headline metrics."""
+    from eden.logs import job_prefix, sig3, to_run_log
+    from eden.tracking import hydra_job_info
+
+    shown = [(k, v) for k, v in metrics.items() if "." not in k and not k.startswith("log10_")]
     width = max((len(k) for k, _ in shown), default=10)
-    lines = ["", "EDEN summary", "-" * (width + 16)]
-    lines += [f"{k:<{width}}  {v:>12.6g}" for k, v in shown]
+    name = ctx.tracker.run_name or ctx.memo.get("run_name") or "run"
+    choices = " ".join(f"{k}={v}" for k, v in sorted(ctx.memo.get("choices", {}).items()))
+    lines = ["", f"EDEN summary of {name}", f"choices: {choices} format={ctx.cfg.format} seed={ctx.cfg.seed}"[:290]]
+    lines += ["-" * (width + 16)]
+    lines += [f"{k:<{width}}  {sig3(v):>12}" for k, v in shown]
     if ctx.tracker.enabled and ctx.tracker.parent_id:
         lines.append(f"MLflow run {ctx.tracker.parent_id} in experiment '{ctx.tracker.experiment}'")
-    print("\n".join(lines), flush=True)
+    prefix = job_prefix(hydra_job_info())
+    text = "\n".join(f"{prefix} {line}" if prefix and line else line for line in lines)
+    print(text, flush=True)
+    to_run_log(text)

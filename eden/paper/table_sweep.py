@@ -61,7 +61,7 @@ def main(cfg: DictConfig) -> float:
     from hydra.core.hydra_config import HydraConfig
 
     from eden.config import validate
-    from eden.tracking import Tracker, choice_tags, git_commit
+    from eden.tracking import Tracker, choice_tags, config_params, git_commit
 
     members = validate(cfg)
     tc = cfg.tracking
@@ -71,6 +71,7 @@ def main(cfg: DictConfig) -> float:
     tags.update({str(k): str(v) for k, v in (tc.tags or {}).items()})
     tracker.start(run_name=tc.run_name, tags=tags)
     try:
+        tracker.log_params(config_params(cfg, choices))
         metrics, extra = evaluate_table3(cfg, members)
         tracker.set_tags(extra)
         tracker.log_metrics(metrics)

@@ -48,10 +48,14 @@ def train(
     run_id: str | None,
     callbacks: list,
     lr_schedule: str = "constant",
+    label: str = "baseline",  # the stage name its epoch lines start with
 ) -> None:
-    """Fit ``model`` on the training split with Lightning, logging to the given MLflow run."""
+    """Fit ``model`` on the training split with Lightning, logging to the given MLflow run.
+
+    Off a terminal (stderr redirected) there is no progress bar; one line per epoch is logged instead."""
     import pytorch_lightning as pl
 
+    from eden.logs import epoch_line_callback, progress_bar_enabled
     from eden.training.classifier import Classifier
 
     tc = ctx.cfg.trainer
@@ -68,23 +72,25 @@ def train(
         weight_decay=tc.weight_decay,
         lr_schedule=lr_schedule,
     )
+    loader = ctx.data.train_loader(ctx.generator(offset=1))
+    bar = progress_bar_enabled(bool(tc.progress_bar))
     trainer = pl.Trainer(
         max_epochs=max_epochs,
         accelerator="gpu" if ctx.device.type == "cuda" else "cpu",
         devices=1,
         logger=logger,
-        callbacks=callbacks,
+        callbacks=[*callbacks, *([] if bar else [epoch_line_callback(label)])],
         enable_checkpointing=False,
         enable_model_summary=False,
-        enable_progress_bar=bool(tc.progress_bar),
-        log_every_n_steps=50,
+        enable_progress_bar=bar,
+        log_every_n_steps=max(1, min(50, len(loader))),  # at least once per epoch (Lightning warns otherwise)
         # CUDA: ops without a deterministic kernel (adaptive average pooling's backward in every torchvision
         # ResNet) warn instead of refusing to train; on the CPU every op is deterministic
         deterministic=True if ctx.device.type == "cpu" else "warn",
     )
     pl.seed_everything(int(ctx.cfg.seed), workers=True, verbose=False)
     model.train()  # Lightning keeps the modes it is given; a loaded checkpoint arrives in eval mode (BN, dropout)
-    trainer.fit(module, train_dataloaders=ctx.data.train_loader(ctx.generator(offset=1)))
+    trainer.fit(module, train_dataloaders=loader)
 
 
 def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eden.context import RunContext
+from eden.logs import sig3
 from eden.stages import characterize as char
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ def retrain(ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | N
             ber = per_epoch[trainer.current_epoch]
             injector.set_assignment(_assignment(ctx, ber))
             module.log("retrain_ber", ber)
-            log.info("[boost] epoch %d at BER %.3g", trainer.current_epoch, ber)
 
     injector.attach()
     try:
@@ -73,6 +73,7 @@ def retrain(ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | N
             lr_schedule=str(ctx.cfg.retrain.lr_schedule),
             run_id=run_id,
             callbacks=[Curriculum()],
+            label="boost",
         )
     finally:
         injector.detach()
@@ -116,7 +117,10 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
             spacing=str(rt.spacing),
             curricular=bool(rt.curricular),
         )
-        log.info("[boost] iteration %d: retraining towards BER %.3g (%s)", it, aim, per_epoch)
+        steps = ", ".join(sig3(b) for b in sorted(set(per_epoch)))
+        log.info(
+            "[boost] iteration %d: retraining towards BER %s, %d epochs at BER %s", it, sig3(aim), len(per_epoch), steps
+        )
         retrain(ctx, model, per_epoch, run_id)
         model.eval()
         ranges = _record_ranges(ctx, model)  # the retrained network's own plausible ranges

@@ -45,6 +45,11 @@ class Classifier(pl.LightningModule):
         self.log("train_loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
 
+    @property
+    def epoch_accuracy(self) -> float:
+        """Training accuracy of the epoch so far (NaN before any batch); callbacks read it at the epoch's end."""
+        return self._correct / self._seen if self._seen else float("nan")
+
     def on_train_epoch_end(self) -> None:
         if self._seen:
             self.log("train_acc", float(self._correct) / self._seen, prog_bar=True)

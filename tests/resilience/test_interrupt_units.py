@@ -196,36 +196,36 @@ def test_start_closes_runs_of_dead_processes_only(sqlite_store: str) -> None:
     client = MlflowClient(tracking_uri=sqlite_store)
     exp = client.create_experiment("eden")
     mine = process_tags()
-    dead = {**mine, "eden.pid": str(dead_pid()), "eden.pid_start": ""}
-    reused = {**mine, "eden.pid_start": "1"}
-    orphan = make_run(client, exp, "killed parent", {**dead, "eden.config_key": "k1"})
+    dead = {**mine, "eden.sys.pid": str(dead_pid()), "eden.sys.pid_start": ""}
+    reused = {**mine, "eden.sys.pid_start": "1"}
+    orphan = make_run(client, exp, "killed parent", {**dead, "eden.sys.config_key": "k1"})
     orphan_child = make_run(client, exp, "boost", {**dead, "mlflow.parentRunId": orphan, "stage": "boost"})
     reused_run = make_run(client, exp, "pid reused", reused)
     live = make_run(client, exp, "parallel worker", mine)
-    other_host = make_run(client, exp, "other machine", {**dead, "eden.host": "elsewhere"})
-    other_ns = make_run(client, exp, "other container", {**dead, "eden.pidns": "pid:[1]"})
+    other_host = make_run(client, exp, "other machine", {**dead, "eden.sys.host": "elsewhere"})
+    other_ns = make_run(client, exp, "other container", {**dead, "eden.sys.pidns": "pid:[1]"})
     untagged = make_run(client, exp, "logged by hand", {})
     finished = make_run(client, exp, "done", dead)
     client.set_terminated(finished, "FINISHED")
 
     tracker = Tracker(enabled=True, uri=sqlite_store, experiment="eden")
-    new = tracker.start(run_name="resumed", tags={"eden.config_key": "k1"})
+    new = tracker.start(run_name="resumed", tags={"eden.sys.config_key": "k1"})
     assert sorted(tracker.closed_orphans) == sorted([orphan, orphan_child, reused_run])
     for run_id in tracker.closed_orphans:
         run = client.get_run(run_id)
-        assert run.info.status == "KILLED" and run.data.tags["eden.orphan_closed"] == "true"
+        assert run.info.status == "KILLED" and run.data.tags["eden.sys.orphan_closed"] == "true"
         assert "ended without closing this run" in run.data.tags["failure_reason"]
     for run_id in (live, other_host, other_ns, untagged):
         assert client.get_run(run_id).info.status == "RUNNING"
     assert client.get_run(finished).info.status == "FINISHED"
     new_run = client.get_run(str(new))
-    assert new_run.data.tags["eden.resumes"] == orphan  # same configuration, last ended KILLED
-    assert new_run.data.tags["eden.pid"] == str(os.getpid())
+    assert new_run.data.tags["eden.sys.resumes"] == orphan  # same configuration, last ended KILLED
+    assert new_run.data.tags["eden.sys.pid"] == str(os.getpid())
     tracker.finish()
     # A configuration whose last run finished is not a resume.
     again = Tracker(enabled=True, uri=sqlite_store, experiment="eden")
-    run_id = again.start(run_name=None, tags={"eden.config_key": "k1"})
-    assert "eden.resumes" not in client.get_run(str(run_id)).data.tags
+    run_id = again.start(run_name=None, tags={"eden.sys.config_key": "k1"})
+    assert "eden.sys.resumes" not in client.get_run(str(run_id)).data.tags
     again.finish()
 
 

@@ -83,7 +83,7 @@ def test_sigterm_in_every_stage_resumes_from_the_cached_stages(
             redo = STAGES[k - 1]
             assert f"[{redo}] removed partial files of an interrupted run: {PARTIAL}" in log, log
             assert children[redo].info.status == "FINISHED"
-            assert parent.data.tags["eden.resumes"] == previous.info.run_id
+            assert parent.data.tags["eden.sys.resumes"] == previous.info.run_id
         if stage is None:
             assert parent.info.status == "FINISHED"
             assert len(done_stamps(cache)) == len(STAGES)
@@ -131,8 +131,8 @@ def test_sigterm_then_sigkill_of_run_py_resume_without_redoing_the_baseline(tmp_
     p2 = latest_parent(uri)
     c2 = children_of(all_runs(uri), p2.info.run_id)
     assert (p2.info.status, set(c2), c2["boost"].info.status) == ("RUNNING", {"boost"}, "RUNNING")
-    assert p2.data.tags["eden.resumes"] == p1.info.run_id
-    assert p2.data.tags["eden.pid"] == str(second.proc.pid)
+    assert p2.data.tags["eden.sys.resumes"] == p1.info.run_id
+    assert p2.data.tags["eden.sys.pid"] == str(second.proc.pid)
 
     # 3. The next run closes both orphans, reuses the baseline (done.json untouched) and finishes the boost.
     third = RunPy(args, tmp_path / "run3.log")
@@ -144,9 +144,9 @@ def test_sigterm_then_sigkill_of_run_py_resume_without_redoing_the_baseline(tmp_
     runs = all_runs(uri)
     for orphan in (p2, c2["boost"]):
         closed = next(r for r in runs if r.info.run_id == orphan.info.run_id)
-        assert closed.info.status == "KILLED" and closed.data.tags["eden.orphan_closed"] == "true"
+        assert closed.info.status == "KILLED" and closed.data.tags["eden.sys.orphan_closed"] == "true"
     p3 = latest_parent(uri)
-    assert p3.info.status == "FINISHED" and p3.data.tags["eden.resumes"] == p2.info.run_id
+    assert p3.info.status == "FINISHED" and p3.data.tags["eden.sys.resumes"] == p2.info.run_id
     assert "cached.baseline" in p3.data.tags and "boosted_acc" in p3.data.metrics
     assert not [r.info.run_name for r in runs if r.info.status == "RUNNING"]
     stages = [r.data.tags["stage"] for r in runs if "mlflow.parentRunId" in r.data.tags]

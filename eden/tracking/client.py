@@ -1,8 +1,4 @@
-"""MLflow tracking: one parent run per pipeline run, a child run per stage, tags for every Hydra choice.
-
-MLflow is imported here only (never by ``import eden``). The store defaults to SQLite at the repository root
-(``conf/tracking/mlflow.yaml``); a tracking server URI works unchanged. Parallel sweep workers race to create the
-experiment, so creation tolerates "already exists", and a Hydra callback creates it before a multirun launches.
+"""The MLflow client: one parent run per pipeline run, a child run per stage, retried writes to a busy store.
 
 Concurrency: every write goes through :meth:`Tracker._call`, which retries a store that is busy (SQLite's
 "database is locked" after MLflow's own 20 s busy timeout, a server's 503) with exponential back-off and jitter,
@@ -10,17 +6,9 @@ so parallel sweep workers lose no run, tag or metric. A retry is safe: a failed 
 whole, and MLflow de-duplicates a metric batch written twice. Over HTTP, MLflow's client already retries 429/5xx
 replies itself (``MLFLOW_HTTP_REQUEST_MAX_RETRIES``); ours comes on top.
 
-Interruption (SIGKILL, OOM killer, power loss): a process that dies without closing its runs leaves them RUNNING.
-Every run this module creates is tagged with its process (``eden.host``, ``eden.pidns``, ``eden.pid``,
-``eden.pid_start``: host name, PID namespace, PID and the kernel's start time of that PID, so a reused PID is not
-mistaken for the dead process). :meth:`Tracker.start` first closes every RUNNING run of the experiment whose
-process, on this host and in this PID namespace, no longer exists: status KILLED, tags
-``eden.orphan_closed=true`` and ``failure_reason``. Runs of live processes (parallel sweep workers) and of other
-machines are never touched (a run of another machine is closed by the next run started there). A new parent run
-whose configuration (tag ``eden.config_key``) was last run by a KILLED or FAILED parent is tagged
-``eden.resumes=<that run id>``: the re-run is a new run that reuses the cached stages, and the interrupted one
-stays in the store as KILLED (never RUNNING), linked from it. SIGTERM and Ctrl-C are handled by the pipeline,
-which closes its parent and current child run as KILLED itself (:mod:`eden.pipeline`).
+The experiment is created as an ML experiment (tag ``mlflow.experimentKind=custom_model_development``): MLflow 3's
+UI picks the page it opens on from that tag, and without it may open on the GenAI traces view instead of the runs
+table. Parallel sweep workers race to create the experiment, so creation tolerates "already exists".
 """
 
 from __future__ import annotations
@@ -29,8 +17,6 @@ import json
 import logging
 import os
 import random
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,14 +24,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from eden.config import repo_root
+from eden.tracking import orphans
+from eden.tracking.orphans import KILLED, process_tags
+from eden.tracking.tags import SYS, hydra_job_info, run_tags_and_name
 
 log = logging.getLogger(__name__)
 
 #: Substrings of a store error that say "busy, try again" (SQLite lock contention, PostgreSQL deadlock, HTTP 503).
 TRANSIENT = ("database is locked", "database table is locked", "deadlock", "temporarily unavailable")
-#: Statuses a parent or child run ends in when its process was interrupted (SIGTERM, Ctrl-C, killed).
-KILLED = "KILLED"
+#: MLflow 3's experiment-kind tag and the value that makes the UI open on the runs table (not GenAI traces).
+EXPERIMENT_KIND_TAG, ML_EXPERIMENT = "mlflow.experimentKind", "custom_model_development"
+#: MLflow's batch limits: params and metrics per ``log_batch`` call.
+PARAMS_PER_BATCH, METRICS_PER_BATCH = 100, 1000
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -60,76 +50,11 @@ def is_interruption(exc: BaseException) -> bool:
     return isinstance(exc, (KeyboardInterrupt, SystemExit))
 
 
-def process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot, /proc/<pid>/stat field 22); None off Linux."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # the command name may contain spaces: split after it
-    return fields[19]
-
-
-def process_alive(pid: int, start: str | None) -> bool:
-    """Whether process ``pid`` still runs and is the one that started at ``start`` (not a later reuse of the PID).
-
-    A zombie (killed, not yet reaped by its parent) counts as dead. Where ``/proc`` is missing, ``kill(pid, 0)``
-    decides, and a process we may not signal counts as alive (never close what might be running).
-    """
-    if pid <= 0:
-        return False
-    if Path("/proc/self/stat").exists():
-        try:
-            text = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
-            return False
-        except OSError:
-            return True
-        fields = text[text.rindex(")") + 2 :].split()
-        if fields[0] in ("Z", "X"):
-            return False
-        return start is None or fields[19] == start
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def pid_namespace() -> str:
-    """This process's PID namespace (``pid:[4026531836]``): PIDs of another namespace cannot be checked here."""
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return "unknown"
-
-
-def process_tags() -> dict[str, str]:
-    """Tags that identify the process owning a run, for :meth:`Tracker.close_orphans`."""
-    pid = os.getpid()
-    return {
-        "eden.host": socket.gethostname(),
-        "eden.pidns": pid_namespace(),
-        "eden.pid": str(pid),
-        "eden.pid_start": process_start(pid) or "",
-    }
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=repo_root(),
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+def _mark_ml_experiment(client: Any, exp: Any) -> None:
+    """Tag an experiment as ML (runs table) unless someone chose its kind; MLflow's own guesses are replaced."""
+    kind = (exp.tags or {}).get(EXPERIMENT_KIND_TAG, "")
+    if not kind or kind.endswith("_inferred") or kind == "no_inferred_type":
+        client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND_TAG, ML_EXPERIMENT)
 
 
 def ensure_experiment(uri: str, name: str, *, attempts: int = 8) -> str:
@@ -149,8 +74,15 @@ def ensure_experiment(uri: str, name: str, *, attempts: int = 8) -> str:
             if exp is not None:
                 if exp.lifecycle_stage == "deleted":
                     client.restore_experiment(exp.experiment_id)
+                _mark_ml_experiment(client, exp)
                 return str(exp.experiment_id)
-            return str(client.create_experiment(name, artifact_location=artifact_location(uri, name)))
+            return str(
+                client.create_experiment(
+                    name,
+                    artifact_location=artifact_location(uri, name),
+                    tags={EXPERIMENT_KIND_TAG: ML_EXPERIMENT},
+                )
+            )
         except MlflowException as exc:  # lost the race, or the store was busy: read it again
             last = exc
             time.sleep(min(2.0, 0.05 * 2**attempt))
@@ -173,63 +105,6 @@ def artifact_location(uri: str, experiment: str) -> str | None:
     return (db.parent / "mlartifacts" / safe).as_uri()
 
 
-def hydra_job_info() -> dict[str, Any]:
-    """The running Hydra job's number, sweep parameters and task overrides (empty outside Hydra)."""
-    try:
-        from hydra.core.hydra_config import HydraConfig
-    except ImportError:  # pragma: no cover - hydra is a hard dependency
-        return {}
-    if not HydraConfig.initialized():
-        return {}
-    from omegaconf import OmegaConf
-
-    hc: Any = HydraConfig.get()
-    params = OmegaConf.select(hc, "sweeper.params", default=None) or {}
-    num = OmegaConf.select(hc, "job.num", default=None)
-    multirun = str(OmegaConf.select(hc, "mode", default="")).endswith("MULTIRUN")
-    return {
-        "num": int(num) if multirun and num is not None else None,
-        "overrides": [str(o) for o in hc.overrides.task],
-        "swept": {str(k) for k in params},
-    }
-
-
-#: Overrides that say where things are stored, not what was run: never tags.
-_NOT_TAGS = ("paths.", "tracking.", "hydra.")
-
-
-def override_tags(overrides: list[str], known: Mapping[str, str]) -> dict[str, str]:
-    """Value overrides (``model.name=vgg16``, ``trainer.max_epochs=1``) as tags, beside the group choices.
-
-    Group choices are tagged already; storage locations are skipped (they differ per machine, not per result).
-    """
-    tags: dict[str, str] = {}
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        key = key.lstrip("+~")
-        if not sep or key in known or key.startswith(_NOT_TAGS) or "/" in key:
-            continue
-        tags[key] = value[:5000]
-    return tags
-
-
-def run_tags_and_name(
-    tags: Mapping[str, str], run_name: str | None, info: Mapping[str, Any]
-) -> tuple[dict[str, str], str | None]:
-    """Tags and a readable run name for a run started inside a Hydra job (``platforms#3 error_model=…``)."""
-    out = {**override_tags(list(info.get("overrides", [])), tags), **tags}
-    num = info.get("num")
-    if num is not None:
-        out.setdefault("hydra.job_num", str(num))
-    if info.get("overrides"):
-        out.setdefault("hydra.overrides", " ".join(info["overrides"])[:5000])
-    if run_name is None and num is not None:
-        swept = info.get("swept", set())
-        picked = [o for o in info.get("overrides", []) if o.partition("=")[0].lstrip("+~") in swept]
-        run_name = " ".join([f"{tags.get('sweep', 'job')}#{num}", *picked])[:250]
-    return out, run_name
-
-
 class Tracker:
     """Logs to one parent run and optional child runs; a disabled tracker accepts every call and does nothing.
 
@@ -242,6 +117,7 @@ class Tracker:
         self.uri = uri
         self.experiment = experiment
         self.parent_id: str | None = None
+        self.run_name: str | None = None
         self._client: Any = None
         self.experiment_id: str | None = None
         self.retries = retries
@@ -274,65 +150,32 @@ class Tracker:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def start(self, *, run_name: str | None, tags: Mapping[str, str]) -> str | None:
+        """Open the parent run: close orphaned runs first, link an interrupted run of the same config key."""
         if not self.enabled:
             return None
         self.experiment_id = ensure_experiment(self.uri, self.experiment)
         self.closed_orphans = self.close_orphans()
         all_tags, run_name = run_tags_and_name(tags, run_name, hydra_job_info())
-        resumed = self.interrupted_run(all_tags.get("eden.config_key"))
+        resumed = orphans.interrupted_run(self._call, self.experiment_id, all_tags.get(f"{SYS}config_key"))
         if resumed is not None:
-            all_tags["eden.resumes"] = resumed
+            all_tags[f"{SYS}resumes"] = resumed
         all_tags.update(process_tags())
         run = self._call("create_run", self.experiment_id, run_name=run_name, tags=all_tags)
         self.parent_id = run.info.run_id
+        self.run_name = run.info.run_name
         return self.parent_id
 
     def close_orphans(self) -> list[str]:
-        """Mark KILLED every RUNNING run of this experiment whose process (here) is gone; return their ids.
-
-        Only runs tagged by this module, on this host and in this PID namespace, are judged; a live process's
-        runs (a parallel worker) are left alone.
-        """
+        """Mark KILLED every RUNNING run of this experiment whose process (here) is gone (see ``orphans``)."""
         if not self.enabled or self.experiment_id is None:
             return []
-        host, ns = socket.gethostname(), pid_namespace()
-        found = self._call(
-            "search_runs",
-            [self.experiment_id],
-            filter_string=f"attributes.status = 'RUNNING' and tags.`eden.host` = '{host.replace(chr(39), '')}'",
-            max_results=1000,
-        )
-        closed = []
-        for run in found:
-            tags = run.data.tags
-            if tags.get("eden.pidns") != ns or not tags.get("eden.pid", "").isdigit():
-                continue
-            pid = int(tags["eden.pid"])
-            if process_alive(pid, tags.get("eden.pid_start") or None):
-                continue
-            run_id = run.info.run_id
-            reason = f"process {pid} on {host} ended without closing this run (SIGKILL, out of memory, power loss)"
-            self._call("set_tag", run_id, "eden.orphan_closed", "true")
-            self._call("set_tag", run_id, "failure_reason", reason)
-            self._call("set_terminated", run_id, status=KILLED)
-            log.warning("closed orphaned MLflow run %s (%s): %s", run_id, run.info.run_name, reason)
-            closed.append(run_id)
-        return closed
+        return orphans.close_orphans(self._call, self.experiment_id)
 
     def interrupted_run(self, config_key: str | None) -> str | None:
         """The latest parent run of the same configuration, if it ended KILLED or FAILED (this run resumes it)."""
-        if not config_key or self.experiment_id is None:
+        if self.experiment_id is None:
             return None
-        found = self._call(
-            "search_runs",
-            [self.experiment_id],
-            filter_string=f"tags.`eden.config_key` = '{config_key}'",
-            order_by=["attributes.start_time DESC"],
-            max_results=1,
-        )
-        if found and found[0].info.status in (KILLED, "FAILED"):
-            return str(found[0].info.run_id)
-        return None
+        return orphans.interrupted_run(self._call, self.experiment_id, config_key)
 
     def finish(self, status: str = "FINISHED", reason: str | None = None) -> None:
         if not self.enabled or self.parent_id is None:
@@ -365,14 +208,43 @@ class Tracker:
 
         now = int(time.time() * 1000)
         batch = [Metric(key, float(value), now, step or 0) for key, value in metrics.items()]
-        for i in range(0, len(batch), 1000):  # one write per 1000 metrics (MLflow's batch limit), not one each
-            self._call("log_batch", run_id or self.parent_id, metrics=batch[i : i + 1000])
+        for i in range(0, len(batch), METRICS_PER_BATCH):  # one write per batch, not one per metric
+            self._call("log_batch", run_id or self.parent_id, metrics=batch[i : i + METRICS_PER_BATCH])
 
     def log_params(self, params: Mapping[str, Any], *, run_id: str | None = None) -> None:
+        """Params in batches of 100 (MLflow's limit); values cut to MLflow's 6000 characters."""
         if not self.enabled:
             return
-        for key, value in params.items():
-            self._call("log_param", run_id or self.parent_id, key, str(value)[:6000])
+        from mlflow.entities import Param
+
+        batch = [Param(str(key), str(value)[:6000]) for key, value in params.items()]
+        for i in range(0, len(batch), PARAMS_PER_BATCH):
+            self._call("log_batch", run_id or self.parent_id, params=batch[i : i + PARAMS_PER_BATCH])
+
+    def log_dataset(
+        self,
+        name: str,
+        *,
+        digest: str,
+        source: Mapping[str, Any],
+        profile: Mapping[str, Any],
+        context: str = "training",
+        run_id: str | None = None,
+    ) -> None:
+        """The run's data set as an MLflow dataset input (the runs table's Dataset column)."""
+        if not self.enabled:
+            return
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        dataset = Dataset(
+            name=name,
+            digest=digest[:36],
+            source_type="eden",
+            source=json.dumps(dict(source), sort_keys=True, default=str),
+            profile=json.dumps(dict(profile), sort_keys=True, default=str),
+        )
+        inputs = [DatasetInput(dataset, tags=[InputTag("mlflow.data.context", context)])]
+        self._call("log_inputs", run_id or self.parent_id, datasets=inputs)
 
     def set_tags(self, tags: Mapping[str, str], *, run_id: str | None = None) -> None:
         if not self.enabled:
@@ -395,11 +267,6 @@ class Tracker:
 
     def log_json(self, obj: Any, name: str, *, run_id: str | None = None) -> None:
         self.log_text(json.dumps(obj, indent=2, sort_keys=True, default=str), name, run_id=run_id)
-
-
-def choice_tags(choices: Mapping[str, Any]) -> dict[str, str]:
-    """Every Hydra group choice as a tag (``error_model=bitline`` → tag ``error_model: bitline``)."""
-    return {k: str(v) for k, v in choices.items() if not k.startswith("hydra/") and v is not None}
 
 
 try:  # Hydra callback: create the experiment once before a multirun's workers start (they would race)

@@ -1,0 +1,142 @@
+"""Logs a person can read: no progress bar off a terminal, one line per epoch, short numbers, quiet libraries.
+
+Output that goes to a file (a cluster job, ``> log 2>&1``) must stay small and line-oriented: a progress bar
+written to a file is thousands of carriage-return updates. So the bar is shown only when stderr is a terminal
+(and ``trainer.progress_bar`` allows it); otherwise :class:`EpochLine` logs one line per epoch. Sweep jobs prefix
+every log line with their job number and varied overrides (:func:`prefix_job_lines`), and the run's summary and
+last error line also go to Hydra's ``run.log`` (:func:`to_run_log`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+log = logging.getLogger("eden.train")
+
+
+def sig3(value: float) -> str:
+    """A number with 3 significant digits (``0.0442``, ``1.23e-05``, ``0.951``): what a person compares."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    return f"{value:.3g}"
+
+
+def progress_bar_enabled(requested: bool) -> bool:
+    """Lightning's bar only where a person watches it: ``trainer.progress_bar`` and stderr is a terminal."""
+    return bool(requested) and sys.stderr.isatty()
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith(self.prefixes)
+
+
+_quieted = False
+
+
+def quiet_third_party() -> None:
+    """Silence known-harmless messages of the libraries (idempotent; called by the entry points)."""
+    global _quieted
+    if _quieted:
+        return
+    _quieted = True
+    # torch >= 2.9 deprecates `LeafSpec`; Lightning 2.6's _pytree still builds one per batch (not our code, no effect).
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
+    # Lightning advertises its cloud logger (litlogger) on every Trainer; EDEN logs to MLflow.
+    # "GPU/TPU/HPU available" repeat per Trainer what the run's config (trainer.accelerator) already says.
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(
+        _DropMessages(("💡 Tip:", "GPU available:", "TPU available:", "HPU available:"))
+    )
+    # MLflow's SQLite store reports its schema creation and migrations at INFO on a fresh store (bookkeeping).
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+
+
+def to_run_log(text: str, level: int = logging.INFO) -> None:
+    """Write ``text`` to the file handlers of the root logger only (Hydra's ``run.log``), not to the console."""
+    record = logging.LogRecord("eden", level, __file__, 0, text, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
+class _JobPrefix(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "eden_prefixed", False):
+            record.msg = f"{self.prefix} {record.msg}"
+            record.eden_prefixed = True
+        return True
+
+
+def job_prefix(info: dict[str, Any]) -> str:
+    """``[#3 error_model=bitline platform=gpu]`` for a sweep job; empty for a single run."""
+    from eden.tracking.tags import swept_overrides
+
+    num = info.get("num")
+    if num is None:
+        return ""
+    return " ".join([f"[#{num}", *swept_overrides(info)])[:120] + "]"
+
+
+def prefix_job_lines(prefix: str) -> None:
+    """Prefix every log line of this process with the sweep job's ``prefix`` (two jobs' lines interleave)."""
+    if not prefix:
+        return
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _JobPrefix) for f in handler.filters):
+            handler.addFilter(_JobPrefix(prefix))
+
+
+def epoch_line_callback(label: str) -> Any:
+    """A Lightning callback logging one line per epoch: epoch, BER, mean loss, accuracy, seconds."""
+    import pytorch_lightning as pl
+
+    class EpochLine(pl.Callback):
+        def __init__(self) -> None:
+            self.start = time.perf_counter()
+            self.loss_sum, self.batches = 0.0, 0
+
+        def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            self.start = time.perf_counter()
+            self.loss_sum, self.batches = 0.0, 0
+
+        def on_train_batch_end(
+            self, trainer: pl.Trainer, module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+        ) -> None:
+            loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+            if loss is not None:
+                self.loss_sum += float(loss)
+                self.batches += 1
+
+        def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            metrics = trainer.callback_metrics
+            ber = float(metrics["retrain_ber"]) if "retrain_ber" in metrics else 0.0
+            # callbacks run before the module's own epoch end, which resets its counts: read them here
+            acc = float(getattr(module, "epoch_accuracy", float("nan")))
+            loss = self.loss_sum / max(1, self.batches)
+            log.info(
+                "[%s] epoch %d/%d: BER %s, loss %s, accuracy %s, %.1f s",
+                label,
+                trainer.current_epoch + 1,
+                trainer.max_epochs,
+                sig3(ber),
+                sig3(loss),
+                sig3(acc),
+                time.perf_counter() - self.start,
+            )
+
+    return EpochLine()
