@@ -21,14 +21,36 @@ HEADLINE = (
 
 
 @dataclass
+class CurvePoint:
+    """One evaluated BER of an accuracy-vs-BER curve: mean accuracy and its confidence interval (seeds, images)."""
+
+    ber: float
+    acc: float
+    low: float
+    high: float
+
+
+@dataclass
 class RunRow:
     run_id: str
     tags: dict[str, str]
     metrics: dict[str, float]
-    curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # name → sorted (BER, accuracy)
+    curves: dict[str, list[CurvePoint]] = field(default_factory=dict)  # name → points sorted by BER
+    params: dict[str, str] = field(default_factory=dict)
 
     def label(self, keys: Sequence[str]) -> str:
         return " ".join(self.tags.get(k, "?") for k in keys) or self.run_id[:8]
+
+    def target(self) -> float | None:
+        """The accuracy the run had to keep: its baseline accuracy minus ``target.max_drop`` (a param)."""
+        drop = self.params.get("target.max_drop")
+        base = self.metrics.get("baseline_acc")
+        if drop is None or base is None:
+            return None
+        try:
+            return base - float(drop)
+        except ValueError:
+            return None
 
 
 def load_runs(uri: str, experiment: str, sweep: str | None) -> list[RunRow]:
@@ -51,7 +73,7 @@ def load_runs(uri: str, experiment: str, sweep: str | None) -> list[RunRow]:
         tags = dict(run.data.tags)
         if "mlflow.parentRunId" in tags or tags.get("report"):
             continue
-        rows.append(RunRow(run.info.run_id, tags, dict(run.data.metrics), _curves(client, run)))
+        rows.append(RunRow(run.info.run_id, tags, dict(run.data.metrics), _curves(client, run), dict(run.data.params)))
     if sweep and not rows:
         raise ConfigError("--sweep", sweep, f"a sweep with finished runs in experiment {experiment!r}")
     return rows
@@ -68,14 +90,22 @@ def _search_all(client: Any, experiment_id: str, query: str) -> list[Any]:
             return runs
 
 
-def _curves(client: Any, run: Any) -> dict[str, list[tuple[float, float]]]:
-    """Accuracy-vs-BER curves logged as ``curve.<name>.ber`` / ``curve.<name>.acc`` at matching steps."""
+def _curves(client: Any, run: Any) -> dict[str, list[CurvePoint]]:
+    """Accuracy-vs-BER curves logged as ``curve.<name>.{ber,acc,low,high}`` at matching steps (no interval: 0 wide)."""
     names = {k[len("curve.") : -len(".ber")] for k in run.data.metrics if k.startswith("curve.") and k.endswith(".ber")}
-    curves: dict[str, list[tuple[float, float]]] = {}
+    curves: dict[str, list[CurvePoint]] = {}
     for name in sorted(names):
-        bers = client.get_metric_history(run.info.run_id, f"curve.{name}.ber")
-        accs = {m.step: m.value for m in client.get_metric_history(run.info.run_id, f"curve.{name}.acc")}
-        curves[name] = sorted((b.value, accs[b.step]) for b in bers if b.step in accs)
+
+        def history(field: str, name: str = name) -> dict[int, float]:
+            if f"curve.{name}.{field}" not in run.data.metrics:
+                return {}
+            return {m.step: m.value for m in client.get_metric_history(run.info.run_id, f"curve.{name}.{field}")}
+
+        bers, accs, lows, highs = (history(f) for f in ("ber", "acc", "low", "high"))
+        curves[name] = sorted(
+            (CurvePoint(b, accs[s], lows.get(s, accs[s]), highs.get(s, accs[s])) for s, b in bers.items() if s in accs),
+            key=lambda p: p.ber,
+        )
     return curves
 
 

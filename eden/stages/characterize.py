@@ -163,44 +163,8 @@ def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
 
 
 def log_curves(ctx: RunContext, curves: Mapping[str, list[dict[str, Any]]]) -> None:
-    """Accuracy-vs-BER curves: MLflow metrics by step, a CSV and a PNG plot."""
-    import tempfile
+    """Accuracy-vs-BER curves: ``accuracy_vs_ber.{csv,png}`` in the boost stage's folder and MLflow, step metrics."""
+    from eden.report.curves import write_curves
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "accuracy_vs_ber.csv"
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["network", "ber", "acc", "low", "high", "pass"])
-            for name, points in curves.items():
-                for i, p in enumerate(points):
-                    writer.writerow([name, p["ber"], p["acc"], p["low"], p["high"], p["pass"]])
-                    ctx.tracker.log_metrics(
-                        {f"curve.{name}.ber": p["ber"], f"curve.{name}.acc": p["acc"]}, step=i
-                    )
-        ctx.tracker.log_artifact(path)
-        png = Path(tmp) / "accuracy_vs_ber.png"
-        plot_curves(curves, png, reference=reference_accuracy(ctx), max_drop=float(ctx.cfg.target.max_drop))
-        ctx.tracker.log_artifact(png)
-
-
-def plot_curves(
-    curves: Mapping[str, list[dict[str, Any]]], path: Path, *, reference: float, max_drop: float
-) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, points in curves.items():
-        pts = [p for p in points if p["ber"] > 0]
-        ax.plot([p["ber"] for p in pts], [p["acc"] for p in pts], marker="o", label=name)
-    ax.axhline(reference - max_drop, color="grey", linestyle="--", label="accuracy target")
-    ax.set_xscale("log")
-    ax.set_xlabel("bit error rate")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Accuracy vs BER (coarse search points)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    target = reference_accuracy(ctx) - float(ctx.cfg.target.max_drop)
+    write_curves(ctx, curves, ctx.folders["boost"], target=target)

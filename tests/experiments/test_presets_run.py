@@ -44,6 +44,8 @@ def test_a_preset_runs_in_tiny_form_with_a_readable_log_and_comparable_run(name:
     summary = text[text.index("EDEN summary of ") :]
     assert "error_model=uniform" in summary and "data=digits" in summary and f"experiment={name}" in summary
     assert "EDEN summary of " in (tmp_path / "hydra" / "run.log").read_text()
+    stage_files = {p.name for p in (tmp_path / "cache" / "boost").rglob("accuracy_vs_ber.*")}
+    assert stage_files == {"accuracy_vs_ber.csv", "accuracy_vs_ber.png"}  # in the stage folder, not only MLflow
 
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("eden")

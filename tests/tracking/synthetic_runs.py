@@ -6,7 +6,7 @@ import math
 import time
 from pathlib import Path
 
-from mlflow.entities import Metric, RunTag
+from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from eden.tracking import ensure_experiment
@@ -40,11 +40,16 @@ def log_run(client: MlflowClient, exp_id: str, tags: dict[str, str], metrics: di
     batch = [Metric(k, v, now, 0) for k, v in metrics.items()]
     for name, tol in (curves or {}).items():
         for step, ber in enumerate(10.0 ** (-7 + 0.5 * i) for i in range(12)):
+            acc = accuracy(ber, tol)
+            half = 0.01 + 0.5 * acc * (1 - acc) / 4  # widest mid-curve, as a binomial interval
             batch += [
                 Metric(f"curve.{name}.ber", ber, now, step),
-                Metric(f"curve.{name}.acc", accuracy(ber, tol), now, step),
+                Metric(f"curve.{name}.acc", acc, now, step),
+                Metric(f"curve.{name}.low", acc - half, now, step),
+                Metric(f"curve.{name}.high", min(1.0, acc + half), now, step),
             ]
-    client.log_batch(run.info.run_id, metrics=batch, tags=[RunTag(k, v) for k, v in tags.items()])
+    params = [Param("target.max_drop", "0.01")]
+    client.log_batch(run.info.run_id, metrics=batch, params=params, tags=[RunTag(k, v) for k, v in tags.items()])
     client.set_terminated(run.info.run_id, "FINISHED")
     return str(run.info.run_id)
 
