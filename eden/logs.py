@@ -54,8 +54,12 @@ def quiet_third_party() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
     # Lightning advertises its cloud logger (litlogger) on every Trainer; EDEN logs to MLflow.
     # "GPU/TPU/HPU available" repeat per Trainer what the run's config (trainer.accelerator) already says.
+    # "`Trainer.fit` stopped: `max_epochs=N` reached" and "Loading `train_dataloader` to estimate number of stepping
+    # batches" restate the configured epochs and the cosine schedule's set-up; EDEN logs each epoch itself.
     logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(
-        _DropMessages(("💡 Tip:", "GPU available:", "TPU available:", "HPU available:"))
+        _DropMessages(
+            ("💡 Tip:", "GPU available:", "TPU available:", "HPU available:", "`Trainer.fit` stopped:", "Loading `")
+        )
     )
     # MLflow's SQLite store reports its schema creation and migrations at INFO on a fresh store (bookkeeping).
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
@@ -77,7 +81,7 @@ class _JobPrefix(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "eden_prefixed", False):
-            record.msg = f"{self.prefix} {record.msg}"
+            record.msg = f"{self.prefix.replace('%', '%%') if record.args else self.prefix} {record.msg}"
             record.eden_prefixed = True
         return True
 

@@ -278,6 +278,5 @@ def print_summary(ctx: RunContext, metrics: dict[str, float]) -> None:
     if ctx.tracker.enabled and ctx.tracker.parent_id:
         lines.append(f"MLflow run {ctx.tracker.parent_id} in experiment '{ctx.tracker.experiment}'")
     prefix = job_prefix(hydra_job_info())
-    text = "\n".join(f"{prefix} {line}" if prefix and line else line for line in lines)
-    print(text, flush=True)
-    to_run_log(text)
+    print("\n".join(f"{prefix} {line}" if prefix and line else line for line in lines), flush=True)
+    to_run_log("\n".join(lines))  # a sweep job's run.log handler adds the job prefix itself
