@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-log = logging.getLogger("eden.train")
+log = logging.getLogger("eden.progress")
 
 
 def sig3(value: float) -> str:
@@ -97,11 +97,14 @@ def job_prefix(info: dict[str, Any]) -> str:
 
 
 def prefix_job_lines(prefix: str) -> None:
-    """Prefix every log line of this process with the sweep job's ``prefix`` (two jobs' lines interleave)."""
-    if not prefix:
-        return
+    """Prefix every log line of this process with the sweep job's ``prefix`` (two jobs' lines interleave).
+
+    An earlier job's prefix (a serial launcher runs jobs in one process) is replaced; ``""`` removes it.
+    """
     for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _JobPrefix) for f in handler.filters):
+        for old in [f for f in handler.filters if isinstance(f, _JobPrefix)]:
+            handler.removeFilter(old)
+        if prefix:
             handler.addFilter(_JobPrefix(prefix))
 
 
@@ -144,3 +147,24 @@ def epoch_line_callback(label: str) -> Any:
             )
 
     return EpochLine()
+
+
+class Steps:
+    """Numbered progress of a search: ``[coarse unboosted] step 3/12 BER 0.00224: acc 0.953 → pass, ETA 14 s``.
+
+    ``total`` is the planned number of evaluations (a bisection's is known up front); the ETA is the mean time per
+    step so far times the steps left. A search that stops early simply ends; one that runs longer counts on.
+    """
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, max(1, int(total)), 0
+        self.start = time.perf_counter()
+
+    def log(self, text: str, *args: Any) -> None:
+        """Log one finished step: ``text % args`` after the step count, the ETA at the end."""
+        self.done += 1
+        left = max(0, self.total - self.done)
+        per_step = (time.perf_counter() - self.start) / self.done
+        eta = f", ETA {per_step * left:.0f} s" if left else ""
+        count = f"{self.done}/{self.total}" if self.done <= self.total else str(self.done)
+        log.info("[%s] step %s " + text + "%s", self.label, count, *args, eta)

@@ -60,7 +60,21 @@ def test_a_sweep_job_prefixes_its_lines_with_number_and_varied_values(tmp_path: 
         logging.getLogger("eden.test").warning("[boost] computing")
         to_run_log("EDEN summary of x")  # the file only
     finally:
+        prefix_job_lines("")  # the other handlers (pytest's) lose the prefix again
         root.removeHandler(handler)
         handler.close()
     lines = (tmp_path / "run.log").read_text().splitlines()
     assert lines == ["[#3 error_model=bitline] [boost] computing", "[#3 error_model=bitline] EDEN summary of x"]
+
+
+def test_search_steps_are_numbered_with_an_eta_and_3_significant_digits(caplog: pytest.LogCaptureFixture) -> None:
+    from eden.logs import Steps
+
+    steps = Steps("coarse unboosted", 3)
+    with caplog.at_level(logging.INFO, logger="eden.progress"):
+        for ber, ok in ((0.5, False), (1e-7, True), (0.00022361, True), (0.0106, False)):
+            steps.log("BER %s: %s", sig3(ber), "pass" if ok else "fail")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("[coarse unboosted] step 1/3 BER 0.5: fail, ETA ") and lines[0].endswith(" s")
+    assert lines[2] == "[coarse unboosted] step 3/3 BER 0.000224: pass"  # the last planned step: no ETA
+    assert lines[3] == "[coarse unboosted] step 4 BER 0.0106: fail"  # beyond the plan: counts on
