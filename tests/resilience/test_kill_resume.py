@@ -104,10 +104,10 @@ def test_sigterm_in_every_stage_resumes_from_the_cached_stages(
 
 
 def test_sigterm_then_sigkill_of_run_py_resume_without_redoing_the_baseline(tmp_path: Path) -> None:
-    args = [*TINY, "stage=boost", "retrain.epochs=1", *store_overrides(tmp_path)]
+    args = [*TINY, "stage=boost", "retrain.epochs=2", "retrain.step_every=1", *store_overrides(tmp_path)]
     uri = sqlite_uri(tmp_path / "mlflow.db")
     cache = tmp_path / "cache"
-    training = r"\[boost\] epoch 0 at BER"
+    training = r"\[boost\] epoch 1/2: BER"  # logged when the first retraining epoch ends: the second is running
 
     # 1. SIGTERM while Lightning retrains: exit 143, the parent and the boost child KILLED, baseline cached.
     first = RunPy(args, tmp_path / "run1.log")
