@@ -31,7 +31,20 @@ def run_context(ctx: RunContext) -> str:
 
 
 def write_curves(ctx: RunContext, curves: Mapping[str, list[dict[str, Any]]], folder: Path, *, target: float) -> None:
-    """``accuracy_vs_ber.{csv,png}`` in ``folder`` and in MLflow; the points as step metrics."""
+    """``accuracy_vs_ber.{csv,png}`` in ``folder`` and in MLflow; the points as step metrics.
+
+    The files depend only on the stage's result, so a reused stage folder that has them keeps them untouched.
+    """
+    if not ((folder / CSV_NAME).is_file() and (folder / PNG_NAME).is_file()):
+        _write_files(ctx, curves, folder, target=target)
+    for name, points in curves.items():
+        for i, p in enumerate(points):
+            ctx.tracker.log_metrics({f"curve.{name}.{k}": float(p[k]) for k in ("ber", "acc", "low", "high")}, step=i)
+    ctx.tracker.log_artifact(folder / CSV_NAME)
+    ctx.tracker.log_artifact(folder / PNG_NAME)
+
+
+def _write_files(ctx: RunContext, curves: Mapping[str, list[dict[str, Any]]], folder: Path, *, target: float) -> None:
     from eden.cache import atomic_open, atomic_write_bytes
 
     with atomic_open(folder / CSV_NAME, "w", newline="") as f:
@@ -40,14 +53,9 @@ def write_curves(ctx: RunContext, curves: Mapping[str, list[dict[str, Any]]], fo
         for name, points in curves.items():
             for p in points:
                 writer.writerow([name, p["ber"], p["acc"], p["low"], p["high"], p["pass"]])
-    for name, points in curves.items():
-        for i, p in enumerate(points):
-            ctx.tracker.log_metrics({f"curve.{name}.{k}": float(p[k]) for k in ("ber", "acc", "low", "high")}, step=i)
     buf = io.BytesIO()
     plot_run_curves(curves, buf, target=target, title=run_context(ctx))
     atomic_write_bytes(folder / PNG_NAME, buf.getvalue())
-    ctx.tracker.log_artifact(folder / CSV_NAME)
-    ctx.tracker.log_artifact(folder / PNG_NAME)
 
 
 def plot_run_curves(
