@@ -263,6 +263,14 @@ def objective(metrics: dict[str, float]) -> float:
     return float("nan")
 
 
+def ui_hint(uri: str, experiment_id: str, run_id: str) -> str:
+    """Where the run is in the MLflow UI (its "Model training" mode; a SQLite store needs a server started first)."""
+    page = f"/#/experiments/{experiment_id}/runs/{run_id}?workflowType=machine_learning"
+    if uri.startswith(("http://", "https://")):
+        return f"UI: {uri.rstrip('/')}{page}"
+    return f"UI: mlflow server --backend-store-uri {uri} --workers 1, then http://127.0.0.1:5000{page}"
+
+
 def print_summary(ctx: RunContext, metrics: dict[str, float]) -> None:
     """A short table on the terminal (and in Hydra's run.log): the run's choices and headline metrics."""
     from eden.logs import job_prefix, sig3, to_run_log
@@ -277,6 +285,7 @@ def print_summary(ctx: RunContext, metrics: dict[str, float]) -> None:
     lines += [f"{k:<{width}}  {sig3(v):>12}" for k, v in shown]
     if ctx.tracker.enabled and ctx.tracker.parent_id:
         lines.append(f"MLflow run {ctx.tracker.parent_id} in experiment '{ctx.tracker.experiment}'")
+        lines.append(ui_hint(ctx.tracker.uri, str(ctx.tracker.experiment_id), ctx.tracker.parent_id)[:290])
     prefix = job_prefix(hydra_job_info())
     print("\n".join(f"{prefix} {line}" if prefix and line else line for line in lines), flush=True)
     to_run_log("\n".join(lines))  # a sweep job's run.log handler adds the job prefix itself
