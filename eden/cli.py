@@ -127,7 +127,7 @@ def fail(exc: EdenError) -> NoReturn:
 
     text = " ".join(str(exc).split()) or type(exc).__name__  # one line, whatever the message held
     print(f"error: {text}", file=sys.stderr, flush=True)
-    to_run_log(f"error: {text}", logging.ERROR)  # Hydra's run.log keeps why the run stopped
+    to_run_log(text, logging.ERROR)  # Hydra's run.log keeps why the run stopped
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -147,7 +147,7 @@ def one_line_errors(task: Callable[[T], R]) -> Callable[[T], R]:
                 from eden.logs import to_run_log
 
                 last = f"{type(exc).__name__}: {exc}".strip().splitlines()
-                to_run_log(f"error: {last[-1] if last else type(exc).__name__}"[:300], logging.ERROR)
+                to_run_log((last[-1] if last else type(exc).__name__)[:280], logging.ERROR)
                 raise
             fail(err)
 

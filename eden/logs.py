@@ -32,6 +32,25 @@ def progress_bar_enabled(requested: bool) -> bool:
     return bool(requested) and sys.stderr.isatty()
 
 
+class LineFormatter(logging.Formatter):
+    """``[20:45:04] message`` for INFO, ``[20:45:04] WARNING eden.x: message`` for warnings and errors.
+
+    Hydra's default (``[2026-12-06 20:45:04,376][eden.stages.characterize][INFO] - ``) spends 50 characters of
+    every line on what a reader rarely needs; the date is in the output folder's name. Set in ``conf/run.yaml``
+    (``hydra.job_logging.formatters.simple``) for the console and ``run.log``.
+    """
+
+    def __init__(self, format: str | None = None, datefmt: str | None = None) -> None:  # "format": the dictConfig key
+        super().__init__(format or "[%(asctime)s] %(message)s", datefmt or "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.WARNING:
+            stamp, _, rest = text.partition("] ")
+            return f"{stamp}] {record.levelname} {record.name}: {rest}"
+        return text
+
+
 class _DropMessages(logging.Filter):
     def __init__(self, prefixes: Iterable[str]) -> None:
         super().__init__()
