@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from eden.context import RunContext
+from eden.logs import sig3
 from eden.search import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Oracle:
         self.ctx, self.model, self.label = ctx, model, label
         self.required = reference_accuracy(ctx) - float(ctx.cfg.target.max_drop)
         self.points: list[dict[str, Any]] = []
+        self.passed: dict[str, float] = {}  # the last assignment that passed (the fine sweep's current BERs)
 
     def __call__(self, bers: Mapping[str, float]) -> bool:
         from eden.stages.common import accuracy_under
@@ -81,17 +83,19 @@ class Oracle:
         values = set(bers.values())
         ber = max(values) if values else 0.0
         self.points.append({"ber": ber, "acc": est.mean, "low": est.low, "high": est.high, "pass": ok})
+        before = self.passed or {k: min(bers.values()) for k in bers}  # the fine sweep starts all at one BER
+        raised = [k for k, v in bers.items() if v != before.get(k, v)]  # ... and raises one type per trial
+        what = f"raising {', '.join(raised)} to BER {sig3(ber)}" if len(raised) == 1 else f"BER {sig3(ber)}"
         log.info(
-            "[%s] #%d max BER %.3g: acc %.4f [%.4f, %.4f] vs required %.4f → %s",
+            "[%s] #%d %s: acc %s [%s, %s] vs required %s → %s",
             self.label,
             len(self.points),
-            ber,
-            est.mean,
-            est.low,
-            est.high,
-            self.required,
+            what,
+            *(sig3(x) for x in (est.mean, est.low, est.high, self.required)),
             "pass" if ok else "fail",
         )
+        if ok:
+            self.passed = dict(bers)
         return ok
 
 
