@@ -20,8 +20,8 @@ from eden.injection.error_model import ERROR_MODELS as ERROR_MODEL_REGISTRY
 ERROR_MODELS = ", ".join(ERROR_MODEL_REGISTRY.names())
 TOP_KEYS = (
     "seed, stage, format, correction, target, paths, characterize, validate, trainer, retrain, tracking, model, "
-    "data, error_model, dram, platform, mapping, experiment"
-)
+    "data, error_model, dram, platform, mapping"
+)  # `experiment` is a preset group (conf/experiment/, `experiment=quick`), not a key of the run
 DRAM_PARTS = ", ".join(conf.options("dram"))
 
 # (id, overrides, the exact message; a message ending in "..." is a prefix: the rest is a long list of choices)
