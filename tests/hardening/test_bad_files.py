@@ -337,7 +337,7 @@ def test_target_below_the_sample_resolution_is_impossible() -> None:
     assert str(err.value) == (
         "target.max_drop=0.01 is invalid; allowed: a number >= 0.05296, the 0.95 confidence half-width of the "
         "reference accuracy 0.7300 on 90 images x 3 seeds (below it even error-free reads fail); or raise "
-        "characterize.sample_fraction or characterize.seeds"
+        "characterize.sample_fraction or characterize.seeds (experiment=quick does both for digits)"
     )
 
 
