@@ -48,7 +48,7 @@ class Classifier(pl.LightningModule):
     @property
     def epoch_accuracy(self) -> float:
         """Training accuracy of the epoch so far (NaN before any batch); callbacks read it at the epoch's end."""
-        return self._correct / self._seen if self._seen else float("nan")
+        return float(self._correct) / self._seen if self._seen else float("nan")
 
     def on_train_epoch_end(self) -> None:
         if self._seen:
