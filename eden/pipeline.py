@@ -138,6 +138,7 @@ def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
         "format": str(cfg.format),
         "stage": str(cfg.stage),
         "git_commit": git_commit(),
+        "data_types": ",".join(d.key for d in ctx.data_types)[:8000],  # network order (the report's Fig. 11 axis)
         f"{SYS}config_key": run_config_key(cfg),
         **{str(k): str(v) for k, v in (tc.tags or {}).items()},
     }

@@ -155,7 +155,8 @@ def _natural(text: str) -> list[Any]:
 
 
 def _layer_order(key: str) -> tuple[list[Any], int]:
-    """Data types in network order as far as names tell (``layer10`` after ``layer2``), weights before IFMs."""
+    """Data types in name order (``layer10`` after ``layer2``), weights before IFMs: when a run does not list its
+    data types in network order (tag ``data_types``)."""
     name = key.removeprefix("tolerance.")
     layer, _, kind = name.rpartition(".")
     return _natural(layer), 0 if kind.startswith("weight") else 1
@@ -171,12 +172,14 @@ def plot_tolerances(rows: Sequence[RunRow], path: Path) -> Path | None:
     if not with_tol:
         return None
     groups: dict[tuple[float, ...], RunRow] = {}
-    keys = sorted({k for r in with_tol for k in r.metrics if k.startswith("tolerance.")}, key=_layer_order)
+    network = {f"tolerance.{k}": i for i, k in enumerate(with_tol[0].tags.get("data_types", "").split(",")) if k}
+    keys = sorted({k for r in with_tol for k in r.metrics if k.startswith("tolerance.")},
+                  key=lambda k: (network.get(k, len(network)), _layer_order(k)))  # fmt: skip
     for r in with_tol:  # runs that differ only downstream (platform, mapping) share their tolerances
         groups.setdefault(tuple(r.metrics.get(k, math.nan) for k in keys), r)
     shown = list(groups.values())[:MAX_GROUPS]
     label_keys = [k for k in varying(shown) if k not in ("platform", "mapping")]
-    layers = [_layer_order(k)[0] for k in keys]
+    layers = [k.removeprefix("tolerance.").rpartition(".")[0] for k in keys]
     edge = {i for i, layer in enumerate(layers) if layer in (layers[0], layers[-1])}
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(7.0, 0.5 * len(keys) * max(1, len(shown)) ** 0.5), 4.8))

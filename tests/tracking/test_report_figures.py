@@ -105,3 +105,14 @@ def test_the_stage_plot_is_a_png_with_both_curves(tmp_path: Path) -> None:
     plot_run_curves({"unboosted": pts, "boosted_0": pts}, path, target=0.97, title="LeNet-5 on MNIST, int8")
     pixels = mpimg.imread(path)
     assert pixels.shape[0] > 500 and pixels[..., :3].std() > 0.05
+
+
+def test_tolerances_follow_the_network_order_the_run_recorded(figures: list[Any]) -> None:
+    order = "features.0.weights,features.0.ifm,classifier.1.weights,classifier.5.ifm"
+    metrics = {f"tolerance.{k}": 0.01 for k in order.split(",")}
+    r = row(0, "uniform", "int8", metrics={**metrics, "tolerable_ber_coarse": 0.01})
+    r.tags["data_types"] = order  # name order would put classifier.* first
+    plots.plot_tolerances([r], Path("x.png"))
+    ticks = [t.get_text() for t in figures[0].axes[0].get_xticklabels()]
+    assert ticks == ["features.0.weights (first)", "features.0.ifm (first)", "classifier.1.weights",
+                     "classifier.5.ifm (last)"]  # fmt: skip
