@@ -113,7 +113,7 @@ def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
 
 
 def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
-    from eden.logs import job_prefix, prefix_job_lines
+    from eden.logs import job_prefix, prefix_job_lines, quiet_third_party
     from eden.tracking import (
         SYS,
         Tracker,
@@ -125,6 +125,7 @@ def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
         readable_name,
     )
 
+    quiet_third_party()  # also here: sweep jobs run in worker processes that never ran the entry point
     prefix_job_lines(job_prefix(hydra_job_info()))  # a sweep job's lines: "[#3 error_model=bitline ...] ..."
     members = validate(cfg)  # bad input fails here, in seconds, before any compute or MLflow run
     tc = cfg.tracking
@@ -288,5 +289,5 @@ def print_summary(ctx: RunContext, metrics: dict[str, float]) -> None:
         lines.append(f"MLflow run {ctx.tracker.parent_id} in experiment '{ctx.tracker.experiment}'")
         lines.append(ui_hint(ctx.tracker.uri, str(ctx.tracker.experiment_id), ctx.tracker.parent_id)[:290])
     prefix = job_prefix(hydra_job_info())
-    print("\n".join(f"{prefix} {line}" if prefix and line else line for line in lines), flush=True)
+    print("\n".join((f"{prefix} {line}" if prefix and line else line)[:300] for line in lines), flush=True)
     to_run_log("\n".join(lines))  # a sweep job's run.log handler adds the job prefix itself
