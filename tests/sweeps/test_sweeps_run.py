@@ -63,6 +63,11 @@ def test_sweep_runs_every_job_once_into_mlflow(name: str, tmp_path: Path, shared
     seen = sorted(tuple(r.data.tags.get(k) for k in grid) for r in runs)
     assert seen == sorted(jobs), "every job once: none lost, none duplicated"
     assert sorted(int(r.data.tags["hydra.job_num"]) for r in runs) == list(range(len(jobs)))
+    assert all(all(k in r.data.params for k in grid) for r in runs)  # swept values are params: the compare view
+    for noise in ("Tip: For seamless", "LeafSpec", "log_every_n_steps"):  # silenced in the worker processes too
+        assert noise not in log, noise
+    if name not in ENTRY:  # pipeline jobs: every line says which job wrote it
+        assert "[#0 " in proc.stdout and f"[#{len(jobs) - 1} " in proc.stdout
     headline = "dram_energy_reduction" if name == "paper_table" else "baseline_acc"
     assert all(headline in r.data.metrics for r in runs)
     if name == "platforms":  # one baseline computed, 15 reused
