@@ -105,7 +105,8 @@ def run_tags_and_name(
     if info.get("overrides"):
         out.setdefault("hydra.overrides", " ".join(info["overrides"])[:5000])
     if run_name is None and num is not None:
-        run_name = " ".join([f"{tags.get('sweep', 'job')}#{num}", *swept_overrides(info)])[:250]
+        study = tags.get("sweep") or tags.get("experiment") or "job"  # the sweep file or the preset running it
+        run_name = " ".join([f"{study}#{num}", *swept_overrides(info)])[:250]
     if run_name is None:
         run_name = readable_name(tags)
     return out, run_name

@@ -22,7 +22,8 @@ MAX_LINE, MAX_LOG_BYTES = 300, 30_000
 @pytest.mark.parametrize("name", presets())
 def test_a_preset_runs_in_tiny_form_with_a_readable_log_and_comparable_run(name: str, tmp_path: Path) -> None:
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
-    store = [f"paths.cache={tmp_path / 'cache'}", f"tracking.uri={uri}", f"hydra.run.dir={tmp_path / 'hydra'}"]
+    store = [f"paths.cache={tmp_path / 'cache'}", f"tracking.uri={uri}", f"hydra.run.dir={tmp_path / 'hydra'}",
+             f"hydra.sweep.dir={tmp_path / 'multirun'}"]  # fmt: skip
     log = tmp_path / "log"
     with open(log, "w") as out:  # not a terminal: no progress bar
         proc = subprocess.run(
@@ -43,7 +44,8 @@ def test_a_preset_runs_in_tiny_form_with_a_readable_log_and_comparable_run(name:
         assert noise not in text, f"library noise in the log: {noise}"
     summary = text[text.index("EDEN summary of ") :]
     assert "error_model=uniform" in summary and "data=digits" in summary and f"experiment={name}" in summary
-    assert "EDEN summary of " in (tmp_path / "hydra" / "run.log").read_text()
+    (run_log,) = tmp_path.glob("*/**/run.log")  # hydra/run.log, or multirun/0/run.log for a sweep preset
+    assert "EDEN summary of " in run_log.read_text()
     stage_files = {p.name for p in (tmp_path / "cache" / "boost").rglob("accuracy_vs_ber.*")}
     assert stage_files == {"accuracy_vs_ber.csv", "accuracy_vs_ber.png"}  # in the stage folder, not only MLflow
 
@@ -51,7 +53,9 @@ def test_a_preset_runs_in_tiny_form_with_a_readable_log_and_comparable_run(name:
     exp = client.get_experiment_by_name("eden")
     assert exp is not None and exp.tags["mlflow.experimentKind"] == "custom_model_development"
     (run,) = [r for r in client.search_runs([exp.experiment_id]) if "mlflow.parentRunId" not in r.data.tags]
-    assert run.info.run_name == f"{name}-uniform-cpu-int8-s0"
+    multirun = (tmp_path / "multirun").is_dir()  # the science presets are sweeps (one job in tiny form)
+    assert run.info.run_name.startswith(f"{name}#0") if multirun else run.info.run_name == f"{name}-uniform-cpu-int8-s0"
+    assert run.data.tags["data_types"].startswith("features.0.weights,features.0.ifm,")  # LeNet-5, network order
     params = run.data.params
     assert params["error_model"] == "uniform" and params["data"] == "digits" and params["experiment"] == name
     assert params["retrain.epochs"] == "1" and params["format"] == "int8" and "error_model.p" in params

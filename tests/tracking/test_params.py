@@ -47,6 +47,8 @@ def test_a_single_run_is_named_after_its_choices_and_a_sweep_job_after_its_varie
     assert run_tags_and_name(tags, None, {})[1] == "uniform-cpu-int8-s0"
     job = {"num": 2, "overrides": ["error_model=wordline", "format=fp32"], "swept": {"error_model"}}
     assert run_tags_and_name({**tags, "sweep": "error_models"}, None, job)[1] == "error_models#2 error_model=wordline"
+    preset = {**tags, "experiment": "fig8_error_models"}  # a preset that is a sweep names its jobs
+    assert run_tags_and_name(preset, None, job)[1] == "fig8_error_models#2 error_model=wordline"
     assert readable_name({}) is None  # nothing to name it after: MLflow's own name
 
 
