@@ -53,6 +53,8 @@ class PathsSchema:
 @dataclass
 class TrainerSchema:
     max_epochs: int = MISSING
+    patience: int = MISSING
+    val_fraction: float = MISSING
     optimizer: str = MISSING
     lr: float = MISSING
     momentum: float = MISSING
@@ -84,6 +86,11 @@ class CharacterizeSchema:
     confidence: float = MISSING
     fine_factor: float = MISSING
     fine_max_rounds: int = MISSING
+    grid_per_decade: int = MISSING
+    grid_half_width: float = MISSING
+    fit: str = MISSING
+    bootstrap: int = MISSING
+    seed_base: int = MISSING
 
 
 @dataclass
@@ -242,6 +249,9 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     check_choice("correction", cfg.correction, CORRECTIONS)
     _check_target(cfg.target.max_drop)
     _positive_int("trainer.max_epochs", cfg.trainer.max_epochs)
+    if not isinstance(cfg.trainer.patience, int) or isinstance(cfg.trainer.patience, bool) or cfg.trainer.patience < 0:
+        raise ConfigError("trainer.patience", cfg.trainer.patience, "an integer >= 0 (0: no early stopping)")
+    check_range("trainer.val_fraction", cfg.trainer.val_fraction, 0.01, 0.5)
     check_choice("trainer.optimizer", cfg.trainer.optimizer, ("adam", "sgd"))
     check_range("trainer.lr", cfg.trainer.lr, 1e-12, 10.0)
     check_range("trainer.momentum", cfg.trainer.momentum, 0.0, 1.0)
@@ -258,6 +268,12 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     check_range("characterize.confidence", ch.confidence, 0.5, 0.9999)
     check_range("characterize.fine_factor", ch.fine_factor, 1.01, 10.0)
     _positive_int("characterize.fine_max_rounds", ch.fine_max_rounds)
+    _positive_int("characterize.grid_per_decade", ch.grid_per_decade)
+    check_range("characterize.grid_half_width", ch.grid_half_width, 0.05, 3.0)
+    check_choice("characterize.fit", ch.fit, ("logistic", "isotonic"))  # eden.search.tolerance.FITS
+    _positive_int("characterize.bootstrap", ch.bootstrap)
+    if not isinstance(ch.seed_base, int) or ch.seed_base < 0:
+        raise ConfigError("characterize.seed_base", ch.seed_base, "an integer >= 0")
     _positive_int("validate.seeds", cfg.validate.seeds)
     if not isinstance(cfg.validate.max_backoff_rounds, int) or cfg.validate.max_backoff_rounds < 0:
         raise ConfigError("validate.max_backoff_rounds", cfg.validate.max_backoff_rounds, "an integer >= 0")

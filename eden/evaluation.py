@@ -27,6 +27,21 @@ def count_correct(model: nn.Module, loader: Iterable, device: torch.device | str
     return int(correct), total
 
 
+@torch.no_grad()
+def correct_mask(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Per-image correctness (bool, in loader order) of ``model`` in eval mode: what a paired bootstrap resamples."""
+    was_training = model.training
+    model.eval()
+    parts = []
+    try:
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            parts.append((model(x).argmax(1) == y).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.bool)
+
+
 def accuracy(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> float:
     correct, total = count_correct(model, loader, device)
     return correct / total if total else float("nan")

@@ -61,9 +61,10 @@ class ClassificationData(ABC):
     def eval_set(self) -> Dataset:
         return self._splits()[1]
 
-    def train_loader(self, generator: torch.Generator) -> DataLoader:
+    def train_loader(self, generator: torch.Generator, dataset: Dataset | None = None) -> DataLoader:
+        """Shuffled loader over the training split (or ``dataset``, e.g. its part without a held-out split)."""
         return DataLoader(
-            self.train_set,
+            self.train_set if dataset is None else dataset,
             batch_size=self.batch_size,
             shuffle=True,
             generator=generator,

@@ -39,6 +39,55 @@ def environment(ctx: RunContext) -> dict[str, Any]:
     return {"intra_op_threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
+def training_split(ctx: RunContext) -> tuple[Any, Any]:
+    """(training part, validation part) of the training set: ``trainer.val_fraction`` held out (seeded) for early
+    stopping when ``trainer.patience`` > 0, else (whole training set, None). Retraining uses the same training part."""
+    import torch
+    from torch.utils.data import Subset
+
+    full = ctx.data.train_set
+    if int(ctx.cfg.trainer.patience) == 0:
+        return full, None
+    n = len(full)  # type: ignore[arg-type]
+    k = max(1, round(n * float(ctx.cfg.trainer.val_fraction)))
+    order = torch.randperm(n, generator=ctx.generator(offset=2)).tolist()
+    return Subset(full, order[k:]), Subset(full, order[:k])
+
+
+class BestOnValidation:
+    """Early stopping: validation accuracy after every epoch; stop after ``patience`` epochs without a new best and
+    restore the best epoch's weights at the end of the fit."""
+
+    def __init__(self, ctx: RunContext, model: Any, val: Any, patience: int) -> None:
+        import pytorch_lightning as pl
+
+        from eden.evaluation import accuracy
+
+        loader = ctx.data.eval_loader_from(val)
+        outer = self
+        self.best, self.best_epoch, self.history = -1.0, -1, []  # type: ignore[var-annotated]
+        self.state: dict[str, Any] | None = None
+
+        class Callback(pl.Callback):
+            def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+                acc = accuracy(model, loader, ctx.device)
+                outer.history.append(acc)
+                module.log("val_acc", acc)
+                if acc > outer.best:
+                    outer.best, outer.best_epoch = acc, trainer.current_epoch
+                    outer.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                elif trainer.current_epoch - outer.best_epoch >= patience:
+                    trainer.should_stop = True
+                log.info("epoch %d: validation accuracy %.4f (best %.4f at epoch %d)", trainer.current_epoch, acc,
+                         outer.best, outer.best_epoch)  # fmt: skip
+
+            def on_fit_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+                if outer.state is not None:
+                    model.load_state_dict(outer.state)
+
+        self.callback = Callback()
+
+
 def train(
     ctx: RunContext,
     model: Any,
@@ -50,7 +99,7 @@ def train(
     lr_schedule: str = "constant",
     label: str = "baseline",  # the stage name its epoch lines start with
 ) -> None:
-    """Fit ``model`` on the training split with Lightning, logging to the given MLflow run.
+    """Fit ``model`` on the training part (``training_split``) with Lightning, logging to the given MLflow run.
 
     Off a terminal (stderr redirected) there is no progress bar; one line per epoch is logged instead."""
     import pytorch_lightning as pl
@@ -72,7 +121,8 @@ def train(
         weight_decay=tc.weight_decay,
         lr_schedule=lr_schedule,
     )
-    loader = ctx.data.train_loader(ctx.generator(offset=1))
+    part, _ = training_split(ctx)
+    loader = ctx.data.train_loader(ctx.generator(offset=1), dataset=part)
     bar = progress_bar_enabled(bool(tc.progress_bar))
     trainer = pl.Trainer(
         max_epochs=max_epochs,
@@ -101,13 +151,15 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     from eden.ranges import record_value_ranges
 
     model = ctx.build_model()
+    _, val = training_split(ctx)
+    stopper = BestOnValidation(ctx, model, val, int(ctx.cfg.trainer.patience)) if val is not None else None
     train(
         ctx,
         model,
         max_epochs=int(ctx.cfg.trainer.max_epochs),
         lr=float(ctx.cfg.trainer.lr),
         run_id=run_id,
-        callbacks=[],
+        callbacks=[stopper.callback] if stopper is not None else [],
     )
     model = model.to(ctx.device).eval()
     acc = accuracy(model, ctx.data.eval_loader(), ctx.device)
@@ -126,6 +178,8 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     log.info("baseline: fp32 accuracy %.4f", acc)
     return {
         "acc_fp32": acc,
+        "best_epoch": stopper.best_epoch + 1 if stopper is not None else int(ctx.cfg.trainer.max_epochs),
+        "val_history": stopper.history if stopper is not None else [],
         "ranges": {k: list(v) for k, v in ranges.items()},
         "data_types": [d.key for d in ctx.data_types],
     }
@@ -181,4 +235,7 @@ def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
     set_ranges(ctx, result["ranges"])
     model = load_model(ctx, ctx.folders["baseline"])
     ctx.memo["baseline_acc_full"] = acc = clean_accuracy(ctx, model)  # validate's reference: measured once
-    return {"baseline_acc": acc, "baseline_acc_fp32": float(result["acc_fp32"])}
+    metrics = {"baseline_acc": acc, "baseline_acc_fp32": float(result["acc_fp32"])}
+    if "best_epoch" in result:
+        metrics["baseline_best_epoch"] = float(result["best_epoch"])
+    return metrics

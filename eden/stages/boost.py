@@ -95,13 +95,15 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     rt = ctx.cfg.retrain
     ch = ctx.cfg.characterize
     model = load_model(ctx, ctx.folders["baseline"])
-    unboosted_ber, unboosted_curve = char.coarse(ctx, model, label="unboosted")
+    unboosted, unboosted_curve = char.coarse(ctx, model, label="unboosted")
+    unboosted_ber = unboosted.ber
     result: dict[str, Any] = {
         "unboosted_ber": unboosted_ber,
+        "unboosted_interval": [unboosted.low, unboosted.high],
         "curves": {"unboosted": unboosted_curve},
         "iterations": [],
     }
-    best_ber, best_state = unboosted_ber, None
+    best_ber, best_state, best_interval = unboosted_ber, None, [unboosted.low, unboosted.high]
     best_ranges: dict[str, Any] = dict(ctx.results["baseline"]["ranges"])  # recorded by the baseline stage
     target = float(rt.target_ber) if rt.target_ber is not None else None
     for it in range(int(rt.outer_iterations) if rt.epochs > 0 else 0):
@@ -125,8 +127,11 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         model.eval()
         ranges = _record_ranges(ctx, model)  # the retrained network's own plausible ranges
         set_ranges(ctx, ranges)
-        ber, curve = char.coarse(ctx, model, label=f"boosted_{it}")
-        result["iterations"].append({"target_ber": aim, "tolerable_ber": ber, "schedule": per_epoch})
+        tol, curve = char.coarse(ctx, model, label=f"boosted_{it}")
+        ber = tol.ber
+        result["iterations"].append(
+            {"target_ber": aim, "tolerable_ber": ber, "interval": [tol.low, tol.high], "schedule": per_epoch}
+        )
         result["curves"][f"boosted_{it}"] = curve
         if ber <= best_ber:
             log.info(
@@ -136,7 +141,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
                 best_ber,
             )
             break
-        best_ber = ber
+        best_ber, best_interval = ber, [tol.low, tol.high]
         best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         best_ranges = {k: list(v) for k, v in ranges.items()}
         if target is not None:
@@ -150,6 +155,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     atomic_write_bytes(folder / "model.pt", buf.getvalue())
     model.to(ctx.device).eval()
     result["tolerable_ber"] = best_ber
+    result["tolerable_interval"] = best_interval
     result["ranges"] = best_ranges  # of the network kept: no second pass over the data
     return result
 
@@ -178,4 +184,8 @@ def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
         "boosted_acc": clean_accuracy(ctx, model),
         "tolerable_ber_coarse_unboosted": float(result["unboosted_ber"]),
         "tolerable_ber_coarse": float(result["tolerable_ber"]),
+        "tolerable_ber_coarse_lo": float(result["tolerable_interval"][0]),
+        "tolerable_ber_coarse_hi": float(result["tolerable_interval"][1]),
+        "tolerable_ber_coarse_unboosted_lo": float(result["unboosted_interval"][0]),
+        "tolerable_ber_coarse_unboosted_hi": float(result["unboosted_interval"][1]),
     }

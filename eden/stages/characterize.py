@@ -17,6 +17,7 @@ from typing import Any
 from eden.context import RunContext
 from eden.logs import sig3
 from eden.search import SearchTrace, coarse_search, fine_sweep, grid_evaluations
+from eden.search.tolerance import Tolerance, estimate_tolerance
 
 log = logging.getLogger(__name__)
 #: Registry members whose code this stage runs (their source is part of its cache key).
@@ -77,7 +78,7 @@ class Oracle:
             fraction=float(ch.sample_fraction),
             seeds=int(ch.seeds),
             confidence=float(ch.confidence),
-            seed_offset=len(self.points) * 101,
+            seed_offset=int(ch.seed_base) + len(self.points) * 101,
         )
         ok = est.low >= self.required
         values = set(bers.values())
@@ -99,20 +100,94 @@ class Oracle:
         return ok
 
 
-def coarse(ctx: RunContext, model: Any, *, label: str) -> tuple[float, list[dict[str, Any]]]:
-    """Coarse tolerable BER of ``model`` (whole network at one BER) and its accuracy-vs-BER points."""
-    from eden.stages.common import uniform_bers
+def chance_level(ctx: RunContext) -> float:
+    return 1.0 / int(ctx.cfg.data.num_classes)
+
+
+def reference_outcomes(ctx: RunContext, model: Any) -> Any:
+    """Error-free per-image outcomes of ``model`` (run's format) on the characterization sample."""
+    from eden.stages.common import outcomes_under
+
+    return outcomes_under(ctx, model, {}, fraction=float(ctx.cfg.characterize.sample_fraction), seeds=1)[0]
+
+
+def tolerance_of(
+    ctx: RunContext, model: Any, bers_at: Any, *, label: str, bracket: float | None = None
+) -> tuple[Tolerance, list[dict[str, Any]]]:
+    """Tolerable BER of ``model`` where ``bers_at(ber)`` is the assignment evaluated at ``ber`` (see
+    ``eden.search.tolerance``): a single-seed bisection brackets it (unless ``bracket`` is given), a log grid around
+    the bracket with ``characterize.seeds`` error seeds per point is fitted, and a bootstrap gives the interval.
+    The target is the baseline's error-free accuracy on the same images minus ``target.max_drop``."""
+    import numpy as np
+
+    from eden.stages.baseline import load_model
+    from eden.stages.common import outcomes_under
 
     ch = ctx.cfg.characterize
-    oracle = Oracle(ctx, model, f"coarse {label}")
-    ber = coarse_search(
-        lambda b: oracle(uniform_bers(ctx, b)),
-        ber_min=float(ch.ber_min),
-        ber_max=float(ch.ber_max),
-        steps=int(ch.search_steps),
-    )
-    log.info("[coarse %s] tolerable BER %.3g", label, ber)
-    return ber, sorted(oracle.points, key=lambda p: p["ber"])
+    fraction = float(ch.sample_fraction)
+    if "reference_outcomes" not in ctx.memo:
+        reference_accuracy(ctx)  # checks that the target is resolvable on this sample
+        ctx.memo["reference_outcomes"] = reference_outcomes(ctx, load_model(ctx, ctx.folders["baseline"]))
+    target_ref = ctx.memo["reference_outcomes"]
+    own_ref = reference_outcomes(ctx, model)
+    required = float(target_ref.mean()) - float(ctx.cfg.target.max_drop)
+    calls = [0]
+    base = int(ch.seed_base)
+
+    def evaluate(ber: float, seeds: int) -> Any:
+        calls[0] += 1
+        out = outcomes_under(ctx, model, bers_at(ber), fraction=fraction, seeds=seeds,
+                             seed_offset=base + calls[0] * 1000)  # fmt: skip
+        log.info("[%s] BER %.3g: acc %.4f over %d seed(s) (target %.4f)", label, ber, out.mean(), seeds, required)
+        return out
+
+    if bracket is None:
+        bracket = coarse_search(
+            lambda b: float(evaluate(b, 1).mean()) >= required,
+            ber_min=float(ch.ber_min),
+            ber_max=float(ch.ber_max),
+            steps=int(ch.search_steps),
+        )
+    if bracket <= 0:  # even ber_min fails on one seed: nothing to fit around
+        tol = Tolerance(0.0, 0.0, 0.0, float(ch.confidence), str(ch.fit), (), float(own_ref.mean()), required)
+    else:
+        tol = estimate_tolerance(
+            lambda b: evaluate(b, int(ch.seeds)),
+            own_ref,
+            target_reference=target_ref,
+            bracket=bracket,
+            chance=chance_level(ctx),
+            max_drop=float(ctx.cfg.target.max_drop),
+            per_decade=int(ch.grid_per_decade),
+            half_width=float(ch.grid_half_width),
+            ber_max=float(ch.ber_max),
+            fit=str(ch.fit),
+            confidence=float(ch.confidence),
+            replicates=int(ch.bootstrap),
+            rng=np.random.default_rng(int(ctx.cfg.seed) * 7919 + base),
+        )
+    log.info("[%s] tolerable BER %.3g [%.3g, %.3g] (%d%% bootstrap interval, %d evaluations)", label, tol.ber,
+             tol.low, tol.high, round(100 * tol.confidence), calls[0])  # fmt: skip
+    return tol, curve_points(tol)
+
+
+def curve_points(tol: Tolerance) -> list[dict[str, Any]]:
+    """The grid behind a tolerance as rows: BER, mean accuracy, its seed/image interval, pass (mean ≥ target)."""
+    from eden.evaluation import estimate
+
+    rows = []
+    for p in tol.points:
+        est = estimate([float(r.mean()) for r in p.correct], p.correct.shape[1], tol.confidence)
+        rows.append({"ber": p.ber, "acc": est.mean, "low": est.low, "high": est.high,
+                     "pass": est.mean >= tol.required})  # fmt: skip
+    return rows
+
+
+def coarse(ctx: RunContext, model: Any, *, label: str) -> tuple[Tolerance, list[dict[str, Any]]]:
+    """Coarse tolerable BER of ``model`` (whole network at one BER) with its interval and accuracy-vs-BER points."""
+    from eden.stages.common import uniform_bers
+
+    return tolerance_of(ctx, model, lambda b: uniform_bers(ctx, b), label=f"coarse {label}")
 
 
 def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:

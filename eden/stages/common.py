@@ -72,6 +72,22 @@ def accuracy_under(
     return estimate(samples, n, confidence)
 
 
+def outcomes_under(
+    ctx: RunContext, model: Any, bers: Mapping[str, float], *, fraction: float, seeds: int, seed_offset: int = 0
+) -> Any:
+    """Per-image outcomes ``(seeds, images)`` (numpy bool) with every data type at its BER, one row per error seed."""
+    import numpy as np
+
+    from eden.evaluation import correct_mask
+
+    loader = ctx.data.eval_loader(fraction, seed=int(ctx.cfg.seed))
+    rows = []
+    for s in range(seeds):
+        with make_injector(ctx, model, bers, seed=seed_offset + s):  # empty ``bers``: quantization only
+            rows.append(correct_mask(model, loader, ctx.device).numpy())
+    return np.stack(rows)
+
+
 def clean_accuracy(ctx: RunContext, model: Any, fraction: float = 1.0) -> float:
     """Accuracy with values stored in the run's format on reliable memory (quantization only)."""
     return accuracy_under(ctx, model, {}, fraction=fraction, seeds=1, confidence=0.95).mean
