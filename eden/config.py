@@ -74,6 +74,7 @@ class RetrainSchema:
     target_ber: float | None = MISSING
     target_gain: float = MISSING
     outer_iterations: int = MISSING
+    control: bool = MISSING
 
 
 @dataclass
@@ -91,6 +92,8 @@ class CharacterizeSchema:
     fit: str = MISSING
     bootstrap: int = MISSING
     seed_base: int = MISSING
+    fine: str = MISSING
+    others_fraction: float = MISSING
 
 
 @dataclass
@@ -272,6 +275,8 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     check_range("characterize.grid_half_width", ch.grid_half_width, 0.05, 3.0)
     check_choice("characterize.fit", ch.fit, ("logistic", "isotonic"))  # eden.search.tolerance.FITS
     _positive_int("characterize.bootstrap", ch.bootstrap)
+    check_choice("characterize.fine", ch.fine, ("reference", "sweep"))
+    check_range("characterize.others_fraction", ch.others_fraction, 0.0, 1.0)
     if not isinstance(ch.seed_base, int) or ch.seed_base < 0:
         raise ConfigError("characterize.seed_base", ch.seed_base, "an integer >= 0")
     _positive_int("validate.seeds", cfg.validate.seeds)

@@ -85,6 +85,17 @@ def _assignment(ctx: RunContext, ber: float) -> Any:
     return assignment_for(ctx, uniform_bers(ctx, ber))
 
 
+def aim_of(ctx: RunContext, best_ber: float) -> float:
+    """The retraining target of the next iteration: ``retrain.target_ber`` if set, else ``target_gain`` x the
+    current tolerable BER (capped by ``characterize.ber_max``). With a moderate gain (default 2) each iteration aims
+    just above what the network already tolerates, so no iteration is asked for a BER it cannot learn: the rule
+    cannot overshoot by construction, and iterations stop at the first one that does not improve."""
+    rt, ch = ctx.cfg.retrain, ctx.cfg.characterize
+    if rt.target_ber is not None:
+        return float(rt.target_ber)
+    return min(float(ch.ber_max), float(rt.target_gain) * max(best_ber, float(ch.ber_min)))
+
+
 def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
     import torch
 
@@ -93,25 +104,19 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     from eden.stages.common import set_ranges
 
     rt = ctx.cfg.retrain
-    ch = ctx.cfg.characterize
     model = load_model(ctx, ctx.folders["baseline"])
     unboosted, unboosted_curve = char.coarse(ctx, model, label="unboosted")
-    unboosted_ber = unboosted.ber
     result: dict[str, Any] = {
-        "unboosted_ber": unboosted_ber,
+        "unboosted_ber": unboosted.ber,
         "unboosted_interval": [unboosted.low, unboosted.high],
         "curves": {"unboosted": unboosted_curve},
         "iterations": [],
     }
-    best_ber, best_state, best_interval = unboosted_ber, None, [unboosted.low, unboosted.high]
+    best_ber, best_state, best_interval = unboosted.ber, None, [unboosted.low, unboosted.high]
     best_ranges: dict[str, Any] = dict(ctx.results["baseline"]["ranges"])  # recorded by the baseline stage
-    target = float(rt.target_ber) if rt.target_ber is not None else None
+    epochs_kept = 0
     for it in range(int(rt.outer_iterations) if rt.epochs > 0 else 0):
-        aim = (
-            target
-            if target is not None
-            else min(float(ch.ber_max), float(rt.target_gain) * max(best_ber, float(ch.ber_min)))
-        )
+        aim = aim_of(ctx, best_ber)
         per_epoch = schedule(
             target=aim,
             epochs=int(rt.epochs),
@@ -128,23 +133,19 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         ranges = _record_ranges(ctx, model)  # the retrained network's own plausible ranges
         set_ranges(ctx, ranges)
         tol, curve = char.coarse(ctx, model, label=f"boosted_{it}")
-        ber = tol.ber
         result["iterations"].append(
-            {"target_ber": aim, "tolerable_ber": ber, "interval": [tol.low, tol.high], "schedule": per_epoch}
+            {"target_ber": aim, "tolerable_ber": tol.ber, "interval": [tol.low, tol.high], "schedule": per_epoch}
         )
         result["curves"][f"boosted_{it}"] = curve
-        if ber <= best_ber:
-            log.info(
-                "[boost] iteration %d did not improve the tolerable BER (%.3g <= %.3g): stop",
-                it,
-                ber,
-                best_ber,
-            )
+        if tol.ber <= best_ber:
+            log.info("[boost] iteration %d did not improve the tolerable BER (%.3g <= %.3g): stop", it, tol.ber,
+                     best_ber)  # fmt: skip
             break
-        best_ber, best_interval = ber, [tol.low, tol.high]
+        best_ber, best_interval = tol.ber, [tol.low, tol.high]
         best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         best_ranges = {k: list(v) for k, v in ranges.items()}
-        if target is not None:
+        epochs_kept += int(rt.epochs)
+        if rt.target_ber is not None:
             break  # a fixed target: one retraining is all the configuration asks for
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -157,7 +158,30 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     result["tolerable_ber"] = best_ber
     result["tolerable_interval"] = best_interval
     result["ranges"] = best_ranges  # of the network kept: no second pass over the data
+    result["epochs_kept"] = epochs_kept
+    if bool(rt.control) and epochs_kept > 0:
+        result["control"] = control(ctx, epochs_kept, run_id)
+        result["curves"]["control"] = result["control"].pop("curve")
+        set_ranges(ctx, best_ranges)
     return result
+
+
+def control(ctx: RunContext, epochs: int, run_id: str | None) -> dict[str, Any]:
+    """The no-error control: the baseline fine-tuned for the same epochs, rate and schedule without errors, then
+    characterized like the boosted network. Boosting's gain over it is what errors during retraining bought, beyond
+    the extra training itself."""
+    from eden.stages.baseline import load_model, train
+    from eden.stages.common import clean_accuracy, set_ranges
+
+    model = load_model(ctx, ctx.folders["baseline"])
+    log.info("[boost] control: fine-tuning the baseline for %d epochs without errors", epochs)
+    train(ctx, model, max_epochs=epochs, lr=float(ctx.cfg.retrain.lr), lr_schedule=str(ctx.cfg.retrain.lr_schedule),
+          run_id=run_id, callbacks=[])  # fmt: skip
+    model.eval()
+    set_ranges(ctx, _record_ranges(ctx, model))
+    tol, curve = char.coarse(ctx, model, label="control")
+    acc = clean_accuracy(ctx, model)
+    return {"tolerable_ber": tol.ber, "interval": [tol.low, tol.high], "acc": acc, "curve": curve}
 
 
 def _record_ranges(ctx: RunContext, model: Any) -> dict[str, tuple[float, float]]:
@@ -180,7 +204,7 @@ def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
     set_ranges(ctx, result["ranges"])
     char.log_curves(ctx, result["curves"])
     model = load_boosted(ctx)
-    return {
+    metrics = {
         "boosted_acc": clean_accuracy(ctx, model),
         "tolerable_ber_coarse_unboosted": float(result["unboosted_ber"]),
         "tolerable_ber_coarse": float(result["tolerable_ber"]),
@@ -189,3 +213,13 @@ def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
         "tolerable_ber_coarse_unboosted_lo": float(result["unboosted_interval"][0]),
         "tolerable_ber_coarse_unboosted_hi": float(result["unboosted_interval"][1]),
     }
+    unboosted = float(result["unboosted_ber"])
+    if unboosted > 0:
+        metrics["boost_gain_vs_baseline"] = float(result["tolerable_ber"]) / unboosted
+    if "control" in result:
+        ctl = result["control"]
+        metrics["tolerable_ber_coarse_control"] = float(ctl["tolerable_ber"])
+        metrics["control_acc"] = float(ctl["acc"])
+        if ctl["tolerable_ber"] > 0:
+            metrics["boost_gain_vs_control"] = float(result["tolerable_ber"]) / float(ctl["tolerable_ber"])
+    return metrics

@@ -190,23 +190,59 @@ def coarse(ctx: RunContext, model: Any, *, label: str) -> tuple[Tolerance, list[
     return tolerance_of(ctx, model, lambda b: uniform_bers(ctx, b), label=f"coarse {label}")
 
 
+def per_type(ctx: RunContext, model: Any, coarse_ber: float) -> dict[str, Tolerance]:
+    """Each data type's tolerable BER with the same estimator, the type under test at the BER varied while every
+    other type sits at ``characterize.others_fraction`` x the coarse BER: a reference point that leaves the type
+    room (at the coarse BER the whole network is already at the target, so no type could rise above it)."""
+    others = float(ctx.cfg.characterize.others_fraction) * coarse_ber
+    keys = [d.key for d in ctx.data_types]
+    result = {}
+    for key in keys:
+        def bers_at(ber: float, key: str = key) -> dict[str, float]:
+            return {k: (ber if k == key else others) for k in keys}
+
+        result[key], _ = tolerance_of(ctx, model, bers_at, label=f"fine {key}")
+    return result
+
+
 def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
+    from eden.cache import atomic_open
     from eden.stages.boost import load_boosted
 
     ch = ctx.cfg.characterize
     model = load_boosted(ctx)
+    boost = ctx.results["boost"]
+    coarse_low = float(boost.get("tolerable_interval", [boost["tolerable_ber"]])[0])
+    if str(ch.fine) == "sweep":
+        return sweep(ctx, model, folder)
+    tols = per_type(ctx, model, float(boost["tolerable_ber"]))
+    with atomic_open(folder / "tolerances.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["data_type", "tolerable_ber", "low", "high"])
+        writer.writerows([k, t.ber, t.low, t.high] for k, t in tols.items())
+    return {
+        "coarse_ber": coarse_low,  # the lower bound: the safe choice, as for every data type below
+        "tolerances": {k: t.low for k, t in tols.items()},
+        "estimates": {k: [t.ber, t.low, t.high] for k, t in tols.items()},
+        "fine_evaluations": sum(len(t.points) for t in tols.values()),
+        "grid_evaluations": sum(len(t.points) for t in tols.values()),
+    }
+
+
+def sweep(ctx: RunContext, model: Any, folder: Path) -> dict[str, Any]:
+    """EDEN's data sweep (``characterize.fine=sweep``): every type starts at the coarse BER and rises by
+    ``fine_factor`` while the joint pass rule holds (see ``eden.search.fine_sweep``)."""
+    from eden.cache import atomic_open
+
+    ch = ctx.cfg.characterize
     start = float(ctx.results["boost"]["tolerable_ber"])
     keys = [d.key for d in ctx.data_types]
     oracle = Oracle(ctx, model, "fine")
     trace = SearchTrace()
 
     def progress(round_: int, current: Mapping[str, float], active: int) -> None:
-        log.info(
-            "[fine] round %d: %d data types still rising; max BER %.3g",
-            round_ + 1,
-            active,
-            max(current.values()),
-        )
+        log.info("[fine] round %d: %d data types still rising; max BER %.3g", round_ + 1, active,
+                 max(current.values()))  # fmt: skip
 
     tolerances = fine_sweep(
         keys,
@@ -219,8 +255,6 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         on_round=progress,
     )
     grid = grid_evaluations(len(keys), start=start, factor=float(ch.fine_factor), cap=float(ch.ber_max))
-    from eden.cache import atomic_open
-
     with atomic_open(folder / "tolerances.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["data_type", "tolerable_ber"])
@@ -236,6 +270,9 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
 def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
     ctx.tracker.log_artifact(ctx.folders["characterize"] / "tolerances.csv")
     metrics = {f"tolerance.{k}": float(v) for k, v in result["tolerances"].items()}
+    for k, (ber, low, high) in result.get("estimates", {}).items():
+        metrics.update({f"tolerance_est.{k}": float(ber), f"tolerance_lo.{k}": float(low),
+                        f"tolerance_hi.{k}": float(high)})  # fmt: skip
     metrics["fine_evaluations"] = float(result["fine_evaluations"])
     metrics["fine_vs_grid_evaluations"] = result["fine_evaluations"] / max(1, result["grid_evaluations"])
     return metrics

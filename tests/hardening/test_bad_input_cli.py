@@ -26,7 +26,8 @@ CASES = [
         "misspelt_key",
         ["characterize.ber_mni=1e-6"],
         "error: characterize.ber_mni='1e-6' is invalid; allowed: the keys of characterize: ber_min, ber_max, "
-        "search_steps, seeds, sample_fraction, confidence, fine_factor, fine_max_rounds (a new key needs "
+        "search_steps, seeds, sample_fraction, confidence, fine_factor, fine_max_rounds, grid_per_decade, "
+        "grid_half_width, fit, bootstrap, seed_base, fine, others_fraction (a new key needs "
         "+characterize.ber_mni=...)",
     ),
     (
