@@ -134,7 +134,8 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         set_ranges(ctx, ranges)
         tol, curve = char.coarse(ctx, model, label=f"boosted_{it}")
         result["iterations"].append(
-            {"target_ber": aim, "tolerable_ber": tol.ber, "interval": [tol.low, tol.high], "schedule": per_epoch}
+            {"target_ber": aim, "tolerable_ber": tol.ber, "interval": [tol.low, tol.high], "schedule": per_epoch,
+             "sample_acc": tol.reference}  # fmt: skip
         )
         result["curves"][f"boosted_{it}"] = curve
         if tol.ber <= best_ber:
@@ -159,8 +160,10 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     result["tolerable_interval"] = best_interval
     result["ranges"] = best_ranges  # of the network kept: no second pass over the data
     result["epochs_kept"] = epochs_kept
-    if bool(rt.control) and epochs_kept > 0:
-        result["control"] = control(ctx, epochs_kept, run_id)
+    # the control trains as long as the network kept (or, if none improved, as long as one iteration did)
+    control_epochs = epochs_kept or (int(rt.epochs) if result["iterations"] else 0)
+    if bool(rt.control) and control_epochs > 0:
+        result["control"] = control(ctx, control_epochs, run_id)
         result["curves"]["control"] = result["control"].pop("curve")
         set_ranges(ctx, best_ranges)
     return result

@@ -43,6 +43,24 @@ def test_baseline_learns_digits_and_reuses_its_checkpoint(baseline_cfg: DictConf
     assert metrics2["baseline_acc"] == pytest.approx(metrics["baseline_acc"])
 
 
+def test_early_stopping_holds_out_a_split_and_keeps_the_best_epoch(baseline_cfg: DictConfig) -> None:
+    from eden.evaluation import accuracy
+
+    ctx = make_ctx(baseline_cfg)
+    run_stages(ctx)
+    part, val = baseline.training_split(ctx)
+    assert val is not None
+    assert not set(part.indices) & set(val.indices)  # the validation split is never trained on
+    assert len(part) + len(val) == len(ctx.data.train_set)
+    assert baseline.training_split(ctx)[1].indices == val.indices  # seeded: the same split every time
+    history = ctx.results["baseline"]["val_history"]
+    assert 1 <= len(history) <= 4
+    model = baseline.load_model(ctx, ctx.folders["baseline"])
+    kept = accuracy(model, ctx.data.eval_loader_from(val))
+    assert kept == pytest.approx(max(history))  # the best epoch's weights, not the last epoch's
+    assert ctx.results["baseline"]["best_epoch"] == history.index(max(history)) + 1
+
+
 def test_ranges_cover_every_data_type_and_bound_the_weights(baseline_cfg: DictConfig) -> None:
     ctx = make_ctx(baseline_cfg)
     run_stages(ctx)
