@@ -133,10 +133,8 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         ranges = _record_ranges(ctx, model)  # the retrained network's own plausible ranges
         set_ranges(ctx, ranges)
         tol, curve = char.coarse(ctx, model, label=f"boosted_{it}")
-        result["iterations"].append(
-            {"target_ber": aim, "tolerable_ber": tol.ber, "interval": [tol.low, tol.high], "schedule": per_epoch,
-             "sample_acc": tol.reference}  # fmt: skip
-        )
+        record = {"target_ber": aim, "tolerable_ber": tol.ber, "interval": [tol.low, tol.high]}
+        result["iterations"].append({**record, "schedule": per_epoch, "sample_acc": tol.reference})
         result["curves"][f"boosted_{it}"] = curve
         if tol.ber <= best_ber:
             log.info("[boost] iteration %d did not improve the tolerable BER (%.3g <= %.3g): stop", it, tol.ber,
