@@ -25,5 +25,5 @@ def context(overrides: Sequence[str], *, upto: str) -> Any:
     members = validate(cfg)
     ctx = RunContext(cfg=cfg, members=members, tracker=Tracker(enabled=False, uri="", experiment=""),
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
-    run_stages(ctx)
+    ctx.memo["metrics"] = run_stages(ctx)  # every stage's finalize metrics, as a pipeline run logs them
     return ctx

@@ -21,11 +21,7 @@ KEYS = ("tolerable_ber_coarse_unboosted", "tolerable_ber_coarse", "tolerable_ber
 
 
 def metrics_of(ctx: Any) -> dict[str, float]:
-    from eden.stages import baseline, boost
-
-    out: dict[str, float] = {}
-    for module, stage in ((baseline, "baseline"), (boost, "boost")):
-        out.update(module.finalize(ctx, ctx.results[stage]))
+    out = ctx.memo["metrics"]
     row = {k: float(out[k]) for k in KEYS if k in out}
     first = ctx.results["boost"]["iterations"]
     if first:  # the retrained network itself, even when boosting kept the baseline (a collapse shows here)
