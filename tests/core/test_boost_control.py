@@ -1,0 +1,42 @@
+"""Boosting reports its gain against the unboosted baseline and against the no-error control, with the tolerable
+BER's interval around each estimate (slow: trains on digits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from omegaconf import DictConfig
+
+from eden.cache import StageCache
+from eden.context import RunContext
+from eden.pipeline import run_stages
+from eden.tracking import Tracker
+
+
+@pytest.mark.slow
+def test_boost_reports_gains_against_baseline_and_control(
+    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str]
+) -> None:
+    from eden.config import validate
+
+    cfg = compose_cfg([*tiny_overrides, "stage=boost", "trainer.max_epochs=12", "target.max_drop=0.03",
+                       "characterize.sample_fraction=1.0", "retrain.epochs=2", "retrain.outer_iterations=1",
+                       "retrain.control=true", "characterize.bootstrap=40"])  # fmt: skip
+    ctx = RunContext(cfg=cfg, members=validate(cfg), tracker=Tracker(enabled=False, uri="", experiment=""),
+                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    m = run_stages(ctx)
+    assert 0 < m["tolerable_ber_coarse_unboosted_lo"] <= m["tolerable_ber_coarse_unboosted"]
+    assert m["tolerable_ber_coarse_unboosted"] <= m["tolerable_ber_coarse_unboosted_hi"]
+    assert m["tolerable_ber_coarse_lo"] <= m["tolerable_ber_coarse"] <= m["tolerable_ber_coarse_hi"]
+    assert m["boost_gain_vs_baseline"] == pytest.approx(m["tolerable_ber_coarse"] / m["tolerable_ber_coarse_unboosted"])
+    assert m["boost_gain_vs_baseline"] >= 1  # boosting keeps the baseline when retraining does not help
+    result = ctx.results["boost"]
+    (first,) = result["iterations"]
+    # the target rule: target_gain (2) x the tolerable BER the network had, reached in the curriculum's last step
+    assert first["target_ber"] == pytest.approx(2 * m["tolerable_ber_coarse_unboosted"])
+    assert len(first["schedule"]) == 2 and first["schedule"][-1] == pytest.approx(first["target_ber"])
+    # the control trained as long as the kept network (or one iteration) and was characterized the same way
+    assert "control" in result and m["tolerable_ber_coarse_control"] > 0
+    assert m["boost_gain_vs_control"] == pytest.approx(m["tolerable_ber_coarse"] / m["tolerable_ber_coarse_control"])
+    assert 0.5 < m["control_acc"] <= 1
