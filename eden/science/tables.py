@@ -1,0 +1,113 @@
+"""Markdown tables of docs/science.md from the studies' JSON files (median and range over seeds / seed sets).
+
+    python -m eden.science.tables fig8 fig8.json [more.json ...]
+    python -m eden.science.tables fig10 fig10_0.json fig10_1.json ...
+    python -m eden.science.tables fig11 fig11.json
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+
+def rows_of(paths: Iterable[str]) -> list[dict[str, Any]]:
+    return [r for p in paths for r in json.load(open(p))["rows"]]
+
+
+def spread(values: list[float], fmt: str = "{:.2e}") -> str:
+    """median [min, max] (n) of ``values``."""
+    if not values:
+        return "–"
+    med = statistics.median(values)
+    return f"{fmt.format(med)} [{fmt.format(min(values))}, {fmt.format(max(values))}]"
+
+
+def fig8(rows: list[dict[str, Any]]) -> str:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[(r["model"], r["format"], r["correction"])].append(r)
+    out = ["| error model | format | correction | tolerable BER: median [min, max] over seed sets | 95 % interval "
+           "(median of bounds) | n |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for (model, fmt, corr), rs in groups.items():
+        lo = statistics.median(r["low"] for r in rs)
+        hi = statistics.median(r["high"] for r in rs)
+        ber = spread([r["ber"] for r in rs])
+        out.append(f"| {model} | {fmt} | {corr} | {ber} | [{lo:.2e}, {hi:.2e}] | {len(rs)} |")
+    return "\n".join(out)
+
+
+def fig10(rows: list[dict[str, Any]]) -> str:
+    groups: dict[tuple[float, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[(r["multiple"], r["variant"])].append(r)
+    out = ["| target (x unboosted) | variant | retrained net's tolerable BER | its clean acc. (sample) | kept: gain vs "
+           "baseline | gain vs control | control acc. | seeds |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for (mult, variant), rs in sorted(groups.items()):
+        ratio = [r["retrained_ber"] / r["tolerable_ber_coarse_unboosted"] for r in rs if "retrained_ber" in r]
+        out.append(
+            f"| {mult:g} | {variant} | {spread(ratio, '{:.2f}x')} | "
+            f"{spread([r.get('retrained_sample_acc', float('nan')) for r in rs], '{:.4f}')} | "
+            f"{spread([r['boost_gain_vs_baseline'] for r in rs], '{:.2f}x')} | "
+            f"{spread([r['boost_gain_vs_control'] for r in rs if 'boost_gain_vs_control' in r], '{:.2f}x')} | "
+            f"{spread([r['control_acc'] for r in rs if 'control_acc' in r], '{:.4f}')} | {len(rs)} |"
+        )
+    return "\n".join(out)
+
+
+def fig11(rows: list[dict[str, Any]]) -> str:
+    out = ["| seed | VDD step | coarse mapping: energy saved | fine: energy saved | fine − coarse | final acc. "
+           "coarse / fine | back-off rounds coarse / fine |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    by: dict[tuple[int, float], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in rows:
+        by[(r["seed"], r["vdd_step"])][r["mapping"]] = r
+    diffs: dict[float, list[float]] = defaultdict(list)
+    for (seed, step), m in sorted(by.items()):
+        if "coarse" not in m or "fine" not in m:
+            continue
+        c, f = m["coarse"], m["fine"]
+        d = f["dram_energy_reduction"] - c["dram_energy_reduction"]
+        diffs[step].append(d)
+        out.append(f"| {seed} | {step * 1000:g} mV | {100 * c['dram_energy_reduction']:.2f} % | "
+                   f"{100 * f['dram_energy_reduction']:.2f} % | {100 * d:+.2f} pt | {100 * c['final_acc']:.2f} / "
+                   f"{100 * f['final_acc']:.2f} % | {c['validate.backoff_rounds']:g} / "
+                   f"{f['validate.backoff_rounds']:g} |")  # fmt: skip
+    for step, ds in diffs.items():
+        sd = statistics.stdev(ds) if len(ds) > 1 else float("nan")
+        mean = 100 * statistics.mean(ds)
+        out.append(f"| **mean** | {step * 1000:g} mV | | | {mean:+.2f} pt (sd {100 * sd:.2f}) | | |")
+    return "\n".join(out)
+
+
+def tolerances(rows: list[dict[str, Any]]) -> str:
+    """Per-data-type estimates relative to each seed's coarse estimate."""
+    seen: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        seen.setdefault(r["seed"], r)
+    keys = sorted({k for r in seen.values() for k in r["estimates"]})
+    out = ["| data type | " + " | ".join(f"seed {s}: est. [lo, hi] / coarse" for s in sorted(seen)) + " |",
+           "|---|" + "---|" * len(seen)]  # fmt: skip
+    for k in keys:
+        cells = []
+        for s in sorted(seen):
+            r = seen[s]
+            est, lo, hi = r["estimates"][k]
+            c = r["tolerable_ber_coarse"]
+            cells.append(f"{est:.2e} [{lo:.2e}, {hi:.2e}] / {est / c:.1f}x")
+        out.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    kind, paths = sys.argv[1], sys.argv[2:]
+    rows = rows_of(paths)
+    table = {"fig8": fig8, "fig10": fig10, "fig11": fig11, "tolerances": tolerances}[kind](rows)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
