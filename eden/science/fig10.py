@@ -2,7 +2,7 @@
 control and the unboosted baseline, for several seeds. Targets are multiples of each seed's own unboosted tolerable
 BER (the same multiples for every seed: nothing tuned per seed). Writes one JSON row per job as it goes.
 
-    python -m eden.science.fig10 --out fig10.json --seeds 0 1 2 --multiples 2 4 8 16 [hydra overrides...]
+    python -m eden.science.fig10 [hydra overrides...] --out fig10.json --seeds 0 1 2 --multiples 2 4 8 16
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Paper Fig. 11 analogue: per-data-type tolerable BERs with intervals, and the DRAM energy of coarse vs fine
 mapping at the accuracy target, for several seeds (each seed trains its own baseline). Writes a JSON as it goes.
 
-    python -m eden.science.fig11 --out fig11.json --seeds 0 1 2 [--steps 0.025 0.005] [hydra overrides...]
+    python -m eden.science.fig11 [hydra overrides...] --out fig11.json --seeds 0 1 2 [--steps 0.025 0.005]
 """
 
 from __future__ import annotations

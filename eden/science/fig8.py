@@ -2,7 +2,7 @@
 error model x storage format x correction, re-characterized with several disjoint error-seed sets. Writes a JSON
 as it goes.
 
-    python -m eden.science.fig8 --out fig8.json --bases 3 --models uniform bitline ... [hydra overrides...]
+    python -m eden.science.fig8 [hydra overrides...] --out fig8.json --bases 3 --models uniform bitline ...
 
 A model is a config-group option, optionally with parameters: ``bitline:weak_line_fraction=0.005,p_weak_line=1``.
 """

@@ -5,7 +5,7 @@ estimator (``eden.search.tolerance``) and, for comparison, the previous rule (bi
 the lower 95% bound of 3 seeds meets the target, 10 steps) characterize the same network. Writes a JSON with each
 estimate, its interval, the evaluations (error seeds x sample images) and the seconds spent.
 
-    python -m eden.science.repeatability --out rep.json --bases 5 [--network boost] [hydra overrides...]
+    python -m eden.science.repeatability [hydra overrides...] --out rep.json --bases 5 [--network boost]
 """
 
 from __future__ import annotations
