@@ -9,8 +9,9 @@ point contributes, the fit pools them, and the interval says how far the answer 
   bracket (a few single-seed bisection steps), extended on the side where the fitted crossing falls outside it.
 * Fits (``x = log10 BER``, ``r`` the error-free accuracy on the same images, ``c`` chance):
   ``logistic``: ``acc(x) = c + (r - c) * sigmoid(-(x - x0) / s)`` by binomial maximum likelihood (a power law
-  ``drop ~ BER^(1/(s ln 10))`` in the tail, which is where the target lies); ``isotonic``: the pooled accuracies made
-  non-increasing (pool-adjacent-violators) and linearly interpolated in ``x``.
+  ``drop ~ BER^(1/(s ln 10))`` in the tail, which is where the target lies), falling back to the isotonic crossing
+  when the logistic's lies off the evaluated grid; ``isotonic``: the pooled accuracies made non-increasing
+  (pool-adjacent-violators) and linearly interpolated in ``x``.
 * Interval: a bootstrap that resamples the images (paired: the reference and every grid point use the same draw) and,
   at each grid point, the error seeds; the percentile interval of the refitted crossings.
 """
@@ -130,7 +131,18 @@ def crossing_isotonic(x: np.ndarray, acc: np.ndarray, n: np.ndarray, *, referenc
     return float(x[i - 1] + (x[i] - x[i - 1]) * (y0 - required) / (y0 - y1))
 
 
-CROSSINGS: dict[str, Callable[..., float]] = {"logistic": crossing_logistic, "isotonic": crossing_isotonic}
+def crossing_guarded(x: np.ndarray, acc: np.ndarray, n: np.ndarray, *, reference: float, chance: float,
+                     required: float) -> float:  # fmt: skip
+    """The logistic crossing when it lies on the evaluated grid, else the isotonic one: on a flat or non-monotone
+    noisy curve the logistic can extrapolate its crossing far off the grid (seen: 0.5 on digits), while the grid is
+    extended until its ends bracket the target, so a crossing outside it is a misfit, not a finding."""
+    c = crossing_logistic(x, acc, n, reference=reference, chance=chance, required=required)
+    if math.isfinite(c) and x[0] <= c <= x[-1]:
+        return c
+    return crossing_isotonic(x, acc, n, reference=reference, chance=chance, required=required)
+
+
+CROSSINGS: dict[str, Callable[..., float]] = {"logistic": crossing_guarded, "isotonic": crossing_isotonic}
 
 
 def crossing(points: Sequence[GridPoint], *, reference: float, chance: float, required: float, fit: str) -> float:

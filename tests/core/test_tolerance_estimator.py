@@ -101,3 +101,20 @@ def test_lattice_is_fixed_and_spans_the_window() -> None:
     assert set(a) & set(b)  # nearby centers share lattice points (a fixed grid, not one relative to the center)
     assert a[0] <= 1.1e-3 / 10**0.5 and a[-1] >= 1.1e-3 * 10**0.5
     assert all(math.isclose(y / x, 10 ** (1 / 8)) for x, y in itertools.pairwise(a))
+
+
+def test_a_flat_noisy_curve_never_extrapolates_off_the_grid() -> None:
+    """Seen on digits: accuracy hovering at the target over the whole grid made the logistic put its crossing at
+    the cap (0.5); the crossing must stay between the grid's ends, which bracket the target."""
+    from eden.search.tolerance import GridPoint
+
+    accs = [0.9148, 0.9137, 0.9120, 0.9176, 0.9259, 0.9215, 0.9198, 0.9310, 0.9248, 0.9076]  # measured, digits
+    bers = lattice(1.5e-3, per_decade=8, half_width=0.6)[: len(accs)]
+    points = []
+    for b, a in zip(bers, accs, strict=True):
+        row = np.zeros((4, 1000), dtype=bool)
+        row[:, : round(a * 1000)] = True
+        points.append(GridPoint(b, row))
+    for fit in ("logistic", "isotonic"):
+        found = crossing(points, reference=0.9154, chance=0.1, required=0.9121, fit=fit)
+        assert bers[0] <= found <= bers[-1], (fit, found)
