@@ -15,7 +15,11 @@ from omegaconf import DictConfig
 from eden.config import register_configs, validate
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
-PRESETS = {"fig8_error_models": ("Fig. 8", 72), "fig10_retraining": ("Fig. 10", 24), "fig11_tolerances": ("Fig. 11", 6)}
+PRESETS = {
+    "fig8_error_models": ("Fig. 8", 72),
+    "fig10_retraining": ("Fig. 10", 24),
+    "fig11_tolerances": ("Fig. 11", 12),
+}
 
 
 def compose_preset(name: str, *extra: str, hydra: bool = True) -> DictConfig:
