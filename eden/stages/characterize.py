@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from eden.context import RunContext
-from eden.logs import sig3
+from eden.logs import Steps, sig3
 from eden.search import SearchTrace, coarse_search, fine_sweep, grid_evaluations
 from eden.search.tolerance import Tolerance, estimate_tolerance
 
@@ -134,11 +135,15 @@ def tolerance_of(
     calls = [0]
     base = int(ch.seed_base)
 
+    steps = Steps(label, (int(ch.search_steps) + 2 if bracket is None else 0) + planned_grid(ch))
+
     def evaluate(ber: float, seeds: int) -> Any:
         calls[0] += 1
         out = outcomes_under(ctx, model, bers_at(ber), fraction=fraction, seeds=seeds,
                              seed_offset=base + calls[0] * 1000)  # fmt: skip
-        log.info("[%s] BER %.3g: acc %.4f over %d seed(s) (target %.4f)", label, ber, out.mean(), seeds, required)
+        acc = float(out.mean())
+        steps.log("BER %s, %d seed(s): acc %s vs target %s → %s", sig3(ber), seeds, sig3(acc), sig3(required),
+                  "pass" if acc >= required else "fail")  # fmt: skip
         return out
 
     if bracket is None:
@@ -166,9 +171,14 @@ def tolerance_of(
             replicates=int(ch.bootstrap),
             rng=np.random.default_rng(int(ctx.cfg.seed) * 7919 + base),
         )
-    log.info("[%s] tolerable BER %.3g [%.3g, %.3g] (%d%% bootstrap interval, %d evaluations)", label, tol.ber,
-             tol.low, tol.high, round(100 * tol.confidence), calls[0])  # fmt: skip
+    log.info("[%s] tolerable BER %s [%s, %s] (%d%% bootstrap interval, %d evaluations)", label, sig3(tol.ber),
+             sig3(tol.low), sig3(tol.high), round(100 * tol.confidence), calls[0])  # fmt: skip
     return tol, curve_points(tol)
+
+
+def planned_grid(ch: Any) -> int:
+    """Grid points the estimator evaluates around a bracket (it may add more): the ETA's plan."""
+    return 2 * math.ceil(float(ch.grid_half_width) * int(ch.grid_per_decade)) + 1
 
 
 def curve_points(tol: Tolerance) -> list[dict[str, Any]]:
