@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 
 from eden.cache import StageCache
+from eden.config.members import RunMembers
 
 if TYPE_CHECKING:
     import torch
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass
 class RunContext:
     cfg: DictConfig
-    members: dict[str, Any]
+    members: RunMembers
     tracker: Tracker
     cache: StageCache
     results: dict[str, dict[str, Any]] = field(default_factory=dict)

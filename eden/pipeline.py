@@ -166,8 +166,7 @@ ALL_MEMBERS = ("error_model", "dram", "platform", "mapping")
 
 
 def _member(ctx: RunContext, group: str) -> Any:
-    members: Any = ctx.members
-    return members[group] if isinstance(members, dict) else getattr(members, group)
+    return ctx.members[group]
 
 
 def stage_key(ctx: RunContext, module: Any, upstream: str) -> dict[str, Any]:

@@ -15,20 +15,19 @@ For the whole table at once on the terminal, ``python -m eden.paper.reproduce`` 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import hydra
 from omegaconf import DictConfig
 
 from eden.cli import main_guard, one_line_errors
-from eden.config import register_configs, repo_root
+from eden.config import RunMembers, register_configs, repo_root
 from eden.report.data import breakdown_metrics
 
 register_configs()
 CONF_DIR = repo_root() / "conf"
 
 
-def evaluate_table3(cfg: DictConfig, members: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
+def evaluate_table3(cfg: DictConfig, members: RunMembers) -> tuple[dict[str, float], dict[str, str]]:
     """Metrics and extra tags of ``cfg.model.name`` in ``cfg.format`` on ``cfg.platform`` at Table 3's point."""
     from eden.errors import ConfigError
     from eden.paper.reproduce import INPUTS, TABLE3, shape_only_topology
@@ -39,12 +38,12 @@ def evaluate_table3(cfg: DictConfig, members: dict[str, Any]) -> tuple[dict[str,
         raise ConfigError("model.name", network, sorted(TABLE3))
     if fmt not in TABLE3[network]:
         raise ConfigError("format", fmt, sorted(TABLE3[network]))
-    device = members["dram"]
+    device = members.dram
     if device.name != "ddr4_vendor_a":
         raise ConfigError("dram", device.name, "ddr4_vendor_a (Table 3's operating points are vendor A's)")
     dvdd, dtrcd = TABLE3[network][fmt]
     point = {"vdd": device.nominal.vdd + dvdd, "trcd": device.nominal.trcd + dtrcd}
-    platform = members["platform"]
+    platform = members.platform
     platform.set_cache_root(Path(str(cfg.paths.cache)))
     topology = shape_only_topology(network)
     result = platform.evaluate(topology, uniform_mapping(topology, point), device, data_format=fmt)

@@ -29,7 +29,7 @@ def search_determining(ctx: RunContext) -> dict[str, Any]:
     """The config every accuracy-under-errors estimate depends on."""
     return {
         "error_model": ctx.node("error_model"),
-        "geometry": repr(ctx.members["dram"].geometry),
+        "geometry": repr(ctx.members.dram.geometry),
         "format": str(ctx.cfg.format),
         "correction": str(ctx.cfg.correction),
         "target": ctx.node("target"),

@@ -29,8 +29,8 @@ def assignment_for(ctx: RunContext, bers: Mapping[str, float]) -> dict[str, Any]
     """DataType.key → the run's error model at that key's BER on the device geometry (0 → no errors)."""
     from eden.injection.network import DataTypeFaults
 
-    base = ctx.members["error_model"]
-    geometry = ctx.members["dram"].geometry
+    base = ctx.members.error_model
+    geometry = ctx.members.dram.geometry
     return {
         d.key: DataTypeFaults(error_model=base.with_ber(float(bers.get(d.key, 0.0))), geometry=geometry)
         for d in ctx.data_types

@@ -53,7 +53,7 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def compute(ctx: Any, folder: Path, run_id: str | None) -> dict[str, Any]:
-    platform = ctx.members["platform"]
+    platform = ctx.members.platform
     platform.set_cache_root(Path(str(ctx.cfg.paths.cache)))
     # The validated mapping (after any back-off) is the one that runs; the map stage's is a fallback.
     map_result = ctx.results.get("validate") or ctx.results.get("map") or {}
@@ -64,7 +64,7 @@ def compute(ctx: Any, folder: Path, run_id: str | None) -> dict[str, Any]:
     result = platform.evaluate(
         ctx.build_model(),
         mapping,
-        ctx.members["dram"],
+        ctx.members.dram,
         example_input=ctx.data.example_input(),
         data_format=str(ctx.cfg.format),
     )

@@ -35,8 +35,8 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
 
     characterized = ctx.results["characterize"]
     data = data_items(ctx.data_types, str(ctx.cfg.format), characterized["tolerances"])
-    strategy = ctx.members["mapping"]
-    table: dict[str, Any] = strategy.map(data, ctx.members["dram"], coarse_ber=float(characterized["coarse_ber"]))
+    strategy = ctx.members.mapping
+    table: dict[str, Any] = strategy.map(data, ctx.members.dram, coarse_ber=float(characterized["coarse_ber"]))
     save_json(table, folder / FILES[0])
     save_csv(table, folder / FILES[1])
     save_markdown(table, folder / FILES[2])

@@ -57,7 +57,7 @@ def partitions_of(ctx: RunContext, mapped: dict[str, Any]) -> list[dict[str, Any
         p["capacity_bytes"] = math.inf if p.get("capacity_bytes") is None else float(p["capacity_bytes"])
         p["used_bytes"] = float(p.get("used_bytes", 0))
     if not any(float(p["ber"]) == 0.0 for p in parts):
-        nominal = ctx.members["dram"].nominal
+        nominal = ctx.members.dram.nominal
         parts.append(
             {"name": NOMINAL, "vdd": nominal.vdd, "trcd": nominal.trcd, "ber": 0.0,
              "capacity_bytes": math.inf, "used_bytes": 0}

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping as AbcMapping
 from typing import Any, ClassVar
 
-from eden.dram.operating_point import OperatingPoint
 from eden.errors import ConfigError
-from eden.mapping.assign import algorithm1, bins_needed
+from eden.mapping.assign import algorithm1
 from eden.mapping.base import MAPPINGS, Mapping
-from eden.mapping.space import Datum, Plan, Space, within
+from eden.mapping.points import coarse_points
+from eden.mapping.space import Datum, Plan, Space
 
 THRESHOLDS = ("coarse", "min_tolerance")
 
@@ -49,11 +49,3 @@ class CoarseMapping(Mapping):
     def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
         points = coarse_points(data, space, self.threshold(data, coarse_ber))
         return Plan(points=points, assignment=algorithm1(data, points, space))
-
-
-def coarse_points(data: list[Datum], space: Space, threshold: float) -> list[OperatingPoint]:
-    """Nominal partitions for the data that do not tolerate the one point, that point for the others."""
-    point = space.point_for(threshold)
-    intolerant = [d.bytes for d in data if not within(point.ber, d.tolerance)]
-    nominal = min(space.count, bins_needed(intolerant, min(space.capacities)))
-    return [space.nominal] * nominal + [point] * (space.count - nominal)

@@ -30,9 +30,8 @@ from typing import Any, ClassVar
 from eden.errors import ConfigError
 from eden.mapping.assign import algorithm1, eden_order
 from eden.mapping.base import MAPPINGS, Mapping
+from eden.mapping.points import best_levels, coarse_points, fine_points, levels_value
 from eden.mapping.space import ZERO, Datum, Plan, Space, Weight, add, scaled
-from eden_plugins.mapping.coarse import coarse_points
-from eden_plugins.mapping.fine import best_levels, fine_points, levels_value
 
 log = logging.getLogger(__name__)
 

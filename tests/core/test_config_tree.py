@@ -9,7 +9,7 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from eden.config import REGISTRY_GROUPS, validate
+from eden.config import REGISTRY_GROUPS, RunMembers, validate
 from eden.errors import ConfigError, EdenError
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -30,7 +30,8 @@ def test_every_option_composes_and_builds(
     overrides = [o for o in tiny_overrides if not o.startswith(f"{group}=")]
     cfg = compose_cfg([*overrides, f"{group}={option}"])  # experiment too: run.yaml lists `optional experiment`
     members = validate(cfg)
-    assert set(members) == set(REGISTRY_GROUPS)
+    assert RunMembers.groups() == REGISTRY_GROUPS and set(members.as_dict()) == set(REGISTRY_GROUPS)
+    assert all(members[g] is getattr(members, g) for g in REGISTRY_GROUPS)
     if group == "model":
         data = instantiate(OmegaConf.to_container(cfg.data, resolve=True))
         model = instantiate(OmegaConf.to_container(cfg.model, resolve=True))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_helpers import build, mapping_yaml
+from members_helpers import run_members
 from omegaconf import OmegaConf
 
 from eden import conf
@@ -40,7 +41,7 @@ def context(tmp_path: Path, device: DramDevice, mapping: str = "fine") -> RunCon
     cfg = OmegaConf.create({"format": "int8", "mapping": mapping_yaml(mapping), "dram": dram})
     ctx = RunContext(
         cfg=cfg,
-        members={"mapping": build(mapping), "dram": device},
+        members=run_members(mapping=build(mapping), dram=device),
         tracker=RecordingTracker(),  # type: ignore[arg-type]
         cache=StageCache(tmp_path / "cache"),
     )

@@ -12,8 +12,8 @@ from mapping_helpers import build, random_data, table_value
 
 from eden.dram.device import DramDevice
 from eden.mapping.assign import algorithm1, eden_order
+from eden.mapping.points import best_levels, home
 from eden.mapping.space import Datum, Space, within
-from eden_plugins.mapping.fine import best_levels, home
 
 
 def coarse_ber_for(gen: torch.Generator, data: list[Datum]) -> float:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import torch
+from members_helpers import run_members
 from omegaconf import OmegaConf
 
 from eden.errors import ConfigError
@@ -36,7 +37,7 @@ def fake_ctx(platform: Platform, tmp_path: Path, results: dict[str, Any]) -> Sim
     cfg = OmegaConf.create({"format": "int8", "paths": {"cache": str(tmp_path / "cache")}, "platform": {"name": "x"}})
     return SimpleNamespace(
         cfg=cfg,
-        members={"platform": platform, "dram": VENDOR_A},
+        members=run_members(platform=platform, dram=VENDOR_A),
         results=results,
         folders={"evaluate": tmp_path / "evaluate"},
         tracker=FakeTracker(),

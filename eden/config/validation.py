@@ -1,145 +1,29 @@
-"""Structured-config schema of a run, registered in Hydra's ConfigStore, and the start-up validation.
+"""Start-up validation of a run's config: ranges and choices, then every registry member built once.
 
-The dataclasses hold *types* only; every value lives in the YAML files of ``conf/`` (one place for defaults).
-OmegaConf checks the types at composition; ``validate`` then checks ranges and choices and builds every
-registry member once, so bad input fails with one clear line before any compute.
+Bad input fails here with one clear line (``ConfigError``/``RegistryError``) before any compute or MLflow run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
+from eden.config.members import RunMembers
+from eden.config.schema import (
+    ACCELERATORS,
+    CORRECTIONS,
+    FORMATS,
+    LR_SCHEDULES,
+    MAX_SEED,
+    REGISTRY_GROUPS,
+    STAGES,
+    TRACKING_SCHEMES,
+    RunSchema,
+)
 from eden.errors import ConfigError, EdenError, check_choice, check_range
-
-if TYPE_CHECKING:
-    from eden.datatypes import DataType
-
-STAGES: tuple[str, ...] = ("baseline", "boost", "characterize", "map", "validate", "evaluate")
-FORMATS: tuple[str, ...] = ("int4", "int8", "int16", "fp32", "fp16", "bf16")
-CORRECTIONS: tuple[str, ...] = ("zero", "saturate", "off")
-LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
-ACCELERATORS: tuple[str, ...] = ("cpu", "gpu")
-#: Seeds feed ``torch.Generator.manual_seed`` as ``seed * 1_000_003 + offset``: keep that well inside 64 bits.
-MAX_SEED = 2**32 - 1
-#: Tracking stores MLflow accepts (MLflow >= 3.13 refuses the ./mlruns file store).
-TRACKING_SCHEMES: tuple[str, ...] = (
-    "sqlite:///", "http://", "https://", "postgresql", "mysql", "mssql", "databricks",
-)  # fmt: skip
-#: Groups backed by a registry: the YAML's ``name`` (or ``type``) selects the registered class.
-REGISTRY_GROUPS: tuple[str, ...] = ("error_model", "dram", "platform", "mapping")
-
-
-def repo_root() -> Path:
-    """The checkout (or install prefix) that holds ``eden/``: default home of the caches and the MLflow store."""
-    return Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class TargetSchema:
-    max_drop: float = MISSING  # accuracy (fraction) the user accepts to lose vs the baseline
-
-
-@dataclass
-class PathsSchema:
-    data: str = MISSING
-    cache: str = MISSING
-
-
-@dataclass
-class TrainerSchema:
-    max_epochs: int = MISSING
-    patience: int = MISSING
-    val_fraction: float = MISSING
-    optimizer: str = MISSING
-    lr: float = MISSING
-    momentum: float = MISSING
-    weight_decay: float = MISSING
-    accelerator: str = MISSING
-    progress_bar: bool = MISSING
-
-
-@dataclass
-class RetrainSchema:
-    curricular: bool = MISSING
-    epochs: int = MISSING
-    step_every: int = MISSING
-    spacing: str = MISSING
-    lr: float = MISSING
-    lr_schedule: str = MISSING
-    target_ber: float | None = MISSING
-    target_gain: float = MISSING
-    outer_iterations: int = MISSING
-    control: bool = MISSING
-
-
-@dataclass
-class CharacterizeSchema:
-    ber_min: float = MISSING
-    ber_max: float = MISSING
-    search_steps: int = MISSING
-    seeds: int = MISSING
-    sample_fraction: float = MISSING
-    confidence: float = MISSING
-    fine_factor: float = MISSING
-    fine_max_rounds: int = MISSING
-    grid_per_decade: int = MISSING
-    grid_half_width: float = MISSING
-    fit: str = MISSING
-    bootstrap: int = MISSING
-    seed_base: int = MISSING
-    fine: str = MISSING
-    others_fraction: float = MISSING
-
-
-@dataclass
-class ValidateSchema:
-    seeds: int = MISSING
-    max_backoff_rounds: int = MISSING
-
-
-@dataclass
-class TrackingSchema:
-    enabled: bool = MISSING
-    uri: str = MISSING
-    experiment: str = MISSING
-    run_name: str | None = MISSING
-    tags: dict[str, str] = MISSING  # extra tags on the parent run, e.g. the sweep name
-
-
-@dataclass
-class RunSchema:
-    seed: int = MISSING
-    stage: str = MISSING
-    format: str = MISSING
-    correction: str = MISSING
-    target: TargetSchema = field(default_factory=TargetSchema)
-    paths: PathsSchema = field(default_factory=PathsSchema)
-    characterize: CharacterizeSchema = field(default_factory=CharacterizeSchema)
-    validate: ValidateSchema = field(default_factory=ValidateSchema)
-    trainer: TrainerSchema = field(default_factory=TrainerSchema)
-    retrain: RetrainSchema = field(default_factory=RetrainSchema)
-    tracking: TrackingSchema = field(default_factory=TrackingSchema)
-    # Plugin-specific nodes: their members validate their own fields (see ``validate``).
-    model: Any = MISSING
-    data: Any = MISSING
-    error_model: Any = MISSING
-    dram: Any = MISSING
-    platform: Any = MISSING
-    mapping: Any = MISSING
-
-
-def register_configs() -> None:
-    """Register the schema and the ``eden_root`` resolver (idempotent)."""
-    from hydra.core.config_store import ConfigStore
-
-    ConfigStore.instance().store(name="run_schema", node=RunSchema)
-    if not OmegaConf.has_resolver("eden_root"):
-        OmegaConf.register_new_resolver("eden_root", lambda: repo_root().as_posix())
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -237,8 +121,8 @@ def _instantiate_checked(cfg: DictConfig, group: str) -> None:
         ) from None
 
 
-def validate(cfg: DictConfig) -> dict[str, Any]:
-    """Check ranges and choices; build every registry member. Returns the built members by group.
+def validate(cfg: DictConfig) -> RunMembers:
+    """Check ranges and choices; build every registry member once. Returns them as :class:`RunMembers`.
 
     Raises ``ConfigError``/``RegistryError`` (one line, naming the field and the allowed values).
     """
@@ -302,59 +186,10 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         node = OmegaConf.to_container(cfg[group], resolve=True)
         assert isinstance(node, dict)
         built[group] = registry_for(group).build({str(k): v for k, v in node.items()}, seed=int(cfg.seed))
-    memory = getattr(built["platform"], "dram", None)
+    members = RunMembers(**built)
+    memory = getattr(members.platform, "dram", None)
     if isinstance(memory, str):  # the platform's own memory (evaluate stage): load its YAML now, not at the end
         from eden.platforms.dram_costs import device_of
 
         device_of(memory)
-    return built
-
-
-def preflight(cfg: DictConfig, members: dict[str, Any], data_types: Sequence[DataType]) -> None:
-    """Checks that need the network's data types (their sizes) but no training; run them before the first stage.
-
-    The mapping's partitions must divide the device and hold the data: a data type larger than every partition,
-    or more bytes than all partitions hold, fails whatever the tolerances turn out to be. Without this the
-    ``map`` stage would find it only after training, boosting and characterization.
-    """
-    from eden.mapping.assign import capacity_error
-    from eden.mapping.space import data_items
-
-    strategy, device = members["mapping"], members["dram"]
-    data = data_items(data_types, str(cfg.format), {})
-    space = strategy.space(device)  # partitions dividing the device's units, capacity within one partition
-    need, room = sum(d.bytes for d in data), sum(space.capacities)
-    if need > room:
-        current = strategy.capacity_bytes if strategy.capacity_bytes is not None else space.count
-        raise ConfigError(
-            space.capacity_field,
-            current,
-            f"a setting with room for the {need} bytes of data in format {cfg.format} (now {room} bytes in "
-            f"{space.count} partitions)",
-        )
-    for d in data:
-        if d.bytes > max(space.capacities):
-            raise capacity_error(space, d)
-
-
-def check_target_reachable(max_drop: float, reference_acc: float, n_images: int, seeds: int, confidence: float) -> None:
-    """Raise if ``target.max_drop`` cannot be met even by error-free reads under the characterization's pass rule.
-
-    The rule (``eden.stages.characterize``) passes a BER when the lower ``confidence`` bound of its accuracy over
-    ``seeds`` × ``n_images`` reads is >= ``reference_acc − max_drop``. With no bit errors every seed gives the
-    reference, so the bound is the reference minus the binomial half-width of ``n_images × seeds`` images: when
-    that half-width exceeds ``max_drop`` nothing can pass and the whole search would map every data type to the
-    nominal point. Call it as soon as the reference accuracy is known (before boosting and the searches).
-    """
-    from eden.evaluation import estimate
-
-    est = estimate([float(reference_acc)] * int(seeds), int(n_images), float(confidence))
-    if est.low < reference_acc - max_drop:
-        half = reference_acc - est.low
-        raise ConfigError(
-            "target.max_drop",
-            max_drop,
-            f"a number >= {half:.4g}, the {confidence:g} confidence half-width of the reference accuracy "
-            f"{reference_acc:.4f} on {n_images} images x {seeds} seeds (below it even error-free reads fail); or "
-            f"raise characterize.sample_fraction or characterize.seeds (experiment=quick does both for digits)",
-        )
+    return members
