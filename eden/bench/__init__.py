@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m eden.bench [injection|pipeline|scale|all]`` (targets in DESIGN.md "performance targets").
+"""Benchmarks: ``python -m eden.bench [injection|pipeline|scale|all]`` (targets in docs/performance.md).
 
 Each bench is one module in this package listed in ``BENCHES``; it exposes ``add_arguments(parser)`` and
 ``run(args) -> list[Check]`` and prints its own table. A ``Check`` is one target: the measured ratio, the

@@ -1,6 +1,6 @@
 """Injection speed: one read (``corrupt_`` + ``restore_``) of a 25M-word int8 tensor for every model and BER.
 
-Baselines measured in the same run (DESIGN.md "performance targets"):
+Baselines measured in the same run (targets: docs/performance.md):
 (a) a dense per-bit Bernoulli mask: one uniform random number per bit, compare with the BER, pack to bytes, XOR
     in and XOR back (processed in chunks so its memory stays bounded);
 (b) one memory pass: a clone of the tensor.
@@ -23,9 +23,9 @@ from eden.bench.checks import Check, interleaved_times, median_time, paired_rati
 
 MODELS = ("uniform", "bitline", "wordline", "data_dependent")
 BERS = (1e-6, 1e-4, 1e-3, 1e-2)
-#: BER → (min ratio vs dense mask (a), max ratio vs one memory pass (b)); DESIGN.md "performance targets".
+#: BER → (min ratio vs dense mask (a), max ratio vs one memory pass (b)); docs/performance.md.
 TARGETS: dict[float, tuple[float, float]] = {1e-4: (1000.0, 1.5), 1e-3: (150.0, 5.0), 1e-2: (30.0, 25.0)}
-#: EM1/EM2/EM3 read time at most this multiple of EM0's at the same BER (DESIGN.md).
+#: EM1/EM2/EM3 read time at most this multiple of EM0's at the same BER (docs/performance.md).
 MODEL_RATIO = 1.5
 FULL_WORDS = 25_000_000
 QUICK_WORDS = 1_000_000

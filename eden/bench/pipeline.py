@@ -1,4 +1,4 @@
-"""Pipeline speed (DESIGN.md "performance targets"), each against its clean counterpart in the same run:
+"""Pipeline speed (targets: docs/performance.md), each against its clean counterpart in the same run:
 
 (i)   LeNet-5 evaluation with errors on every weight and IFM at BER 1e-3 (int8, uniform, zeroing on) vs the same
       injector at BER 0 (format round trip only): target <= 1.2x (was 1.3x; issue "real scale");

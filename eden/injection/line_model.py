@@ -1,7 +1,7 @@
 """Shared machinery of the line-correlated models EM1 (bitlines) and EM2 (wordlines).
 
 The paper gives each line its own P and F (EDEN §4) but not how they vary across lines. EDEN here uses
-a two-level law, documented in docs/injection.md: a fraction ``weak_line_fraction`` of the lines is weak,
+a two-level law (docs/injection.md, "Error models"): a fraction ``weak_line_fraction`` of the lines is weak,
 chosen per line by a hash of (seed, partition, line), with weak-cell probability ``p_weak_line``; the other
 lines have ``p_line``. All weak cells fail with the same per-read probability. The mean BER is
 ``f · (ρ·p_weak_line + (1−ρ)·p_line)``; a target ``ber`` scales both P's by one factor (capped at 1), so the

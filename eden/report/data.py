@@ -8,7 +8,7 @@ from typing import Any
 
 #: Tags that describe *what* was run (Hydra choices and swept values); the report's tables key on them.
 CHOICES = ("model", "model.name", "data", "error_model", "format", "retrain", "mapping", "dram", "platform", "seed")
-#: Headline metrics, in pipeline order (names from DESIGN.md "Tracking").
+#: Headline metrics, in pipeline order (the names README.md and docs/mlflow.md use).
 HEADLINE = (
     "baseline_acc",
     "tolerable_ber_coarse_unboosted",

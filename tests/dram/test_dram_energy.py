@@ -74,7 +74,7 @@ def test_paper_scaling_gives_fig13_energy_reduction(
 
 @pytest.mark.parametrize("delta_vdd", [0.10, 0.25, 0.30, 0.35])
 def test_idd_scaling_saves_more_than_the_papers_linear_rule(build: Callable[[str], Any], delta_vdd: float) -> None:
-    """EDEN.md: the paper scaled energy linearly with VDD; currents falling with voltage save more."""
+    """EDEN Fig. 13 (docs/paper.md): paper scaled energy linearly with VDD; currents falling with voltage save more."""
     dev = build("ddr4_vendor_a")
     parts = _whole_module(dev, dev.nominal.vdd - delta_vdd)
     streams = {"p0": STREAM}
@@ -87,7 +87,7 @@ def test_idd_scaling_saves_more_than_the_papers_linear_rule(build: Callable[[str
 
 # ------------------------------------------------------------------------ hand calculation (Micron TN-40-07)
 def test_idd_energy_per_read_and_activate_matches_tn_40_07_hand_calculation(build: Callable[[str], Any]) -> None:
-    """ddr4_2400 = DRAMPower memspec MICRON_4Gb_DDR4-2400_8bit_A (EDEN.md "Devices"), worked by hand.
+    """ddr4_2400 = DRAMPower memspec MICRON_4Gb_DDR4-2400_8bit_A (EDEN §7; docs/paper.md), worked by hand.
 
     Clock 1200 MHz → tCK = 0.8333 ns. tRC = 55 tCK = 45.83 ns, tRAS = 39 tCK = 32.50 ns, tRC − tRAS = 13.33 ns.
     Currents per chip (mA): IDD0 60.75, IDD2N 38.25, IDD3N 44.0, IDD4R 184.5, IDD4W 168.75; IPP0 4.05 on VPP.

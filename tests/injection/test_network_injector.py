@@ -368,7 +368,7 @@ def test_zeroed_ifms_lie_in_their_range_or_are_zero(narrow: bool, fmt: str) -> N
 
 @pytest.mark.slow
 def test_eval_with_errors_everywhere_costs_at_most_1_3x_a_clean_eval() -> None:
-    """DESIGN.md target: LeNet eval, int8, every weight and IFM at BER 1e-3 vs the same format without errors."""
+    """docs/performance.md: LeNet eval, int8, every weight and IFM at BER 1e-3 vs the same format without errors."""
     import time
 
     from eden.dram.geometry import DDR4_X8_4GB
