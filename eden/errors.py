@@ -32,17 +32,15 @@ class DataError(EdenError):
 
 
 def check_range(field: str, value: float, low: float, high: float) -> float:
-    """Return value if low <= value <= high, else raise a ConfigError naming the interval."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ConfigError(field, value, f"a number in [{low}, {high}]")
-    if not (low <= value <= high):
-        raise ConfigError(field, value, f"a number in [{low}, {high}]")
-    return float(value)
+    """Return value (a float) if low <= value <= high, else a ConfigError naming the interval (:mod:`eden.fields`)."""
+    from eden.fields import number
+
+    result: float = number(low, high).check(field, value)
+    return result
 
 
 def check_choice(field: str, value: Any, choices: Iterable[Any]) -> Any:
-    """Return value if it is one of choices, else raise a ConfigError listing them."""
-    choices = list(choices)
-    if value not in choices:
-        raise ConfigError(field, value, choices)
-    return value
+    """Return value if it is one of choices, else raise a ConfigError listing them (:mod:`eden.fields`)."""
+    from eden.fields import choice
+
+    return choice(*choices).check(field, value)

@@ -26,11 +26,10 @@ from eden.dram.spec import (
     Rail,
     Timings,
     check_keys,
-    integer,
-    number,
     section,
 )
 from eden.errors import ConfigError
+from eden.fields import checked, integer, number
 from eden.registry import Registry
 
 PREFIX = "dram"
@@ -97,7 +96,7 @@ class DramDevice(ABC):
         g = section(params, "geometry", PREFIX)
         assert g is not None
         check_keys(g, f"{PREFIX}.geometry", ("banks", "rows_per_bank", "row_bits"))
-        sizes = {f: integer(g, f, f"{PREFIX}.geometry") for f in ("banks", "rows_per_bank", "row_bits")}
+        sizes = {f: checked(g, f, f"{PREFIX}.geometry", integer()) for f in ("banks", "rows_per_bank", "row_bits")}
         if sizes["row_bits"] % 32:  # word-aligned layouts put bit k of every 32-bit word on bitlines ≡ k
             raise ConfigError(f"{PREFIX}.geometry.row_bits", sizes["row_bits"], "a positive multiple of 32")
         geometry = Geometry(**sizes)
@@ -111,7 +110,7 @@ class DramDevice(ABC):
         timings = Timings.from_config(_required(params, "timings"))
         nominal = _required(params, "nominal")
         check_keys(nominal, f"{PREFIX}.nominal", KNOBS)
-        nominal_values = {k: number(nominal, k, f"{PREFIX}.nominal", low=0.0, unit=UNITS[k]) for k in KNOBS}
+        nominal_values = {k: checked(nominal, k, f"{PREFIX}.nominal", number(above=0.0, unit=UNITS[k])) for k in KNOBS}
         rail = Rail.from_config(
             _required(params, "currents"),
             name="vdd",

@@ -26,8 +26,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from eden.dram.spec import MISSING, check_keys, is_number, number
+from eden.dram.spec import MISSING, check_keys, is_number
 from eden.errors import ConfigError
+from eden.fields import checked, choice, number
 
 KNOBS = ("vdd", "trcd")
 UNITS = {"vdd": "V", "trcd": "ns"}
@@ -142,7 +143,7 @@ class Characterization:
         cls, node: Mapping[str, Any], *, nominal: Mapping[str, float], prefix: str
     ) -> Characterization:
         check_keys(node, prefix, cls.FIELDS)
-        floor = number(node, "ber_floor", prefix, low=0.0, unit="BER below which a rate reads as 0")
+        floor = checked(node, "ber_floor", prefix, number(above=0.0, unit="BER below which a rate reads as 0"))
         curves = {
             knob: BerCurve.from_config(
                 node[f"{knob}_curve"],
@@ -154,10 +155,8 @@ class Characterization:
             for knob in KNOBS
             if node.get(f"{knob}_curve") is not None
         }
-        combine = node.get("combine", MISSING)
-        if combine not in COMBINE_RULES:
-            raise ConfigError(f"{prefix}.combine", combine, COMBINE_RULES)
-        steps = {k: number(node, f"{k}_step", prefix, low=0.0, unit=UNITS[k]) for k in KNOBS}
+        combine = checked(node, "combine", prefix, choice(*COMBINE_RULES))
+        steps = {k: checked(node, f"{k}_step", prefix, number(above=0.0, unit=UNITS[k])) for k in KNOBS}
         model = node.get("error_model", MISSING)
         if not isinstance(model, str) or not model:
             raise ConfigError(

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eden.dram.geometry import Geometry
-from eden.dram.spec import MISSING, Organization, check_keys, integer
+from eden.dram.spec import Organization, check_keys
 from eden.errors import ConfigError
+from eden.fields import checked, choice, integer
 
 if TYPE_CHECKING:
     from eden.dram.device import DramDevice
@@ -51,11 +52,9 @@ class PartitionLayout:
     ) -> PartitionLayout:
         prefix = "dram.partitions"
         check_keys(node, prefix, ("granularity", "count"))
-        granularity = node.get("granularity", MISSING)
-        if granularity not in GRANULARITIES:
-            raise ConfigError(f"{prefix}.granularity", granularity, GRANULARITIES)
+        granularity = checked(node, "granularity", prefix, choice(*GRANULARITIES))
         units = unit_count(granularity, geometry=geometry, organization=organization)
-        count = integer(node, "count", prefix)
+        count = checked(node, "count", prefix, integer())
         if units % count:
             divisors = [d for d in range(1, units + 1) if units % d == 0]
             raise ConfigError(

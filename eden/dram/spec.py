@@ -7,26 +7,17 @@ what is allowed, before anything is computed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from eden.errors import ConfigError
+from eden.fields import MISSING, check_keys, choice, integer, is_number, number, param, parse
 
-
-class _Missing:
-    """Stands in for an absent YAML field so the error line reads ``dram.x=<missing>``."""
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+__all__ = [
+    "MISSING", "EnergySettings", "OperatingRange", "Organization", "Rail", "Timings", "check_keys", "is_number",
+    "section",
+]  # fmt: skip
 
 
 def section(
@@ -41,58 +32,21 @@ def section(
     return value
 
 
-def check_keys(node: Mapping[str, Any], prefix: str, allowed: tuple[str, ...]) -> None:
-    """Unknown fields are errors (a typo must not silently fall back to nothing)."""
-    for key in node:
-        if key not in allowed:
-            raise ConfigError(f"{prefix}.{key}", node[key], f"a known field: {', '.join(allowed)}")
-
-
-def number(
-    node: Mapping[str, Any], key: str, prefix: str, *, low: float, unit: str, strict: bool = True
-) -> float:
-    """A finite number > low (or >= low when not strict)."""
-    value = node.get(key, MISSING)
-    ok = is_number(value) and (value > low if strict else value >= low)
-    if not ok:
-        relation = ">" if strict else ">="
-        raise ConfigError(f"{prefix}.{key}", value, f"a number {relation} {low:g} ({unit})")
-    return float(value)
-
-
-def integer(node: Mapping[str, Any], key: str, prefix: str) -> int:
-    value = node.get(key, MISSING)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{prefix}.{key}", value, "a positive integer")
-    return value
-
-
 @dataclass(frozen=True, kw_only=True)
 class Organization:
     """How chips form the memory: channels × ranks × chips per rank, and the burst of one access."""
 
-    channels: int
-    ranks: int
-    chips_per_rank: int
-    device_width: int  # data pins per chip (x8, x32)
-    burst_length: int  # beats per column access (BL8)
-    data_rate: int  # beats per clock (2 for DDR4/LPDDR3, 4 for GDDR5)
-    rows_per_subarray: int  # sets the subarray partition granularity
-
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "channels",
-        "ranks",
-        "chips_per_rank",
-        "device_width",
-        "burst_length",
-        "data_rate",
-        "rows_per_subarray",
-    )
+    channels: int = param(integer())
+    ranks: int = param(integer())
+    chips_per_rank: int = param(integer())
+    device_width: int = param(integer())  # data pins per chip (x8, x32)
+    burst_length: int = param(integer())  # beats per column access (BL8)
+    data_rate: int = param(integer())  # beats per clock (2 for DDR4/LPDDR3, 4 for GDDR5)
+    rows_per_subarray: int = param(integer())  # sets the subarray partition granularity
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any], prefix: str = "dram.organization") -> Organization:
-        check_keys(node, prefix, cls.FIELDS)
-        return cls(**{f: integer(node, f, prefix) for f in cls.FIELDS})
+        return cls(**parse(cls, node, prefix))
 
     @property
     def bus_bits(self) -> int:
@@ -109,24 +63,25 @@ class Organization:
         return self.channels * self.ranks * self.chips_per_rank
 
 
+NS = number(above=0.0, unit="ns")
+MA = number(0.0, unit="mA")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Timings:
     """JEDEC timings in ns (tRCD is an operating-point knob and lives in ``nominal``)."""
 
-    tck: float
-    cl: float
-    trp: float
-    tras: float
-    trc: float
-    trfc: float
-    trefi: float
-
-    FIELDS: ClassVar[tuple[str, ...]] = ("tck", "cl", "trp", "tras", "trc", "trfc", "trefi")
+    tck: float = param(NS)
+    cl: float = param(NS)
+    trp: float = param(NS)
+    tras: float = param(NS)
+    trc: float = param(NS)
+    trfc: float = param(NS)
+    trefi: float = param(NS)
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any], prefix: str = "dram.timings") -> Timings:
-        check_keys(node, prefix, cls.FIELDS)
-        values = {f: number(node, f, prefix, low=0.0, unit="ns") for f in cls.FIELDS}
+        values = parse(cls, node, prefix)
         if values["trc"] < values["tras"]:
             raise ConfigError(f"{prefix}.trc", values["trc"], f"a number >= tras = {values['tras']:g} (ns)")
         if values["trefi"] <= values["trfc"]:
@@ -146,24 +101,24 @@ class Rail:
 
     name: str
     voltage: float
-    idd0: float  # one bank ACT-PRE cycling at tRC
-    idd2n: float  # precharge standby
-    idd3n: float  # active standby
-    idd4r: float  # burst read
-    idd4w: float  # burst write
-    idd5: float  # burst refresh
-    idd6: float  # self refresh
+    idd0: float = param(MA)  # one bank ACT-PRE cycling at tRC
+    idd2n: float = param(MA)  # precharge standby
+    idd3n: float = param(MA)  # active standby
+    idd4r: float = param(MA)  # burst read
+    idd4w: float = param(MA)  # burst write
+    idd5: float = param(MA)  # burst refresh
+    idd6: float = param(MA)  # self refresh
 
     CURRENTS: ClassVar[tuple[str, ...]] = ("idd0", "idd2n", "idd3n", "idd4r", "idd4w", "idd5", "idd6")
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any], *, name: str, voltage: float | None, prefix: str) -> Rail:
-        allowed = cls.CURRENTS if voltage is not None else ("name", "voltage", *cls.CURRENTS)
-        check_keys(node, prefix, allowed)
+        own = ("name", "voltage") if voltage is None else ()  # an auxiliary rail names its own voltage
         if voltage is None:
-            voltage = number(node, "voltage", prefix, low=0.0, unit="V")
+            check_keys(node, prefix, (*own, *cls.CURRENTS))
+            voltage = number(above=0.0, unit="V").check(f"{prefix}.voltage", node.get("voltage", MISSING))
             name = str(node.get("name", name))
-        currents = {c: number(node, c, prefix, low=0.0, unit="mA", strict=False) for c in cls.CURRENTS}
+        currents = parse(cls, node, prefix, extra=own)
         # Each operation's current is an increment over active standby (TN-40-07): it cannot be below it.
         for c in ("idd4r", "idd4w", "idd5"):
             if currents[c] < currents["idd3n"]:
@@ -174,13 +129,6 @@ class Rail:
 
 
 SCALINGS = ("idd", "paper")
-
-
-def _share(node: Mapping[str, Any], key: str, prefix: str) -> float:
-    value = node.get(key, MISSING)
-    if not is_number(value) or not 0 <= value <= 1:
-        raise ConfigError(f"{prefix}.{key}", value, "a number in [0, 1]")
-    return float(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,36 +167,16 @@ class OperatingRange:
 class EnergySettings:
     """How energy follows VDD, and the I/O energy the IDD currents do not contain."""
 
-    scaling: str  # "idd": physical current model (below); "paper": energy ∝ VDD (EDEN Fig. 13)
-    # scaling=idd: share of the VDD-rail current drawn through on-die regulators and current sources (constant
-    # current, energy ∝ V); the rest is CMOS logic and I/O on VDD itself (I ∝ V, energy ∝ V²)
-    regulated_share: float
-    paper_reference_vdd: float  # V: scaling=paper gives energy · (1 − ΔVDD / this)
-    io_read_pj_per_bit: float
-    io_write_pj_per_bit: float
-
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "scaling",
-        "regulated_share",
-        "paper_reference_vdd",
-        "io_read_pj_per_bit",
-        "io_write_pj_per_bit",
-    )
+    #: "idd": physical current model (below); "paper": energy ∝ VDD (EDEN Fig. 13)
+    scaling: str = param(choice(*SCALINGS))
+    #: scaling=idd: share of the VDD-rail current drawn through on-die regulators and current sources (constant
+    #: current, energy ∝ V); the rest is CMOS logic and I/O on VDD itself (I ∝ V, energy ∝ V²)
+    regulated_share: float = param(number(0.0, 1.0))
+    #: V: scaling=paper gives energy · (1 − ΔVDD / this)
+    paper_reference_vdd: float = param(number(above=0.0, unit="V"))
+    io_read_pj_per_bit: float = param(number(0.0, unit="pJ/bit"))
+    io_write_pj_per_bit: float = param(number(0.0, unit="pJ/bit"))
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any], prefix: str = "dram.energy") -> EnergySettings:
-        check_keys(node, prefix, cls.FIELDS)
-        scaling = node.get("scaling", MISSING)
-        if scaling not in SCALINGS:
-            raise ConfigError(f"{prefix}.scaling", scaling, SCALINGS)
-        return cls(
-            scaling=scaling,
-            regulated_share=_share(node, "regulated_share", prefix),
-            paper_reference_vdd=number(node, "paper_reference_vdd", prefix, low=0.0, unit="V"),
-            io_read_pj_per_bit=number(
-                node, "io_read_pj_per_bit", prefix, low=0.0, unit="pJ/bit", strict=False
-            ),
-            io_write_pj_per_bit=number(
-                node, "io_write_pj_per_bit", prefix, low=0.0, unit="pJ/bit", strict=False
-            ),
-        )
+        return cls(**parse(cls, node, prefix))

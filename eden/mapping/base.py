@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import abc
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from eden.dram.device import DramDevice
 from eden.dram.operating_point import KNOBS
 from eden.dram.partitions import GRANULARITIES, Partition, make_partitions, unit_count
-from eden.dram.spec import MISSING, check_keys, is_number
+from eden.dram.spec import MISSING, is_number
 from eden.errors import ConfigError
+from eden.fields import choice, integer, number, param, parse
 from eden.mapping.assign import capacity_error
 from eden.mapping.space import Datum, Plan, Space, check_data
 from eden.mapping.table import check_table
@@ -37,13 +39,23 @@ PREFIX = "mapping"
 KNOB_CHOICES: dict[str, tuple[str, ...]] = {"vdd": ("vdd",), "trcd": ("trcd",), "both": KNOBS}
 
 
+@dataclass(frozen=True, kw_only=True)
+class CommonParams:
+    """The fields every strategy's YAML has (``conf/mapping/base/common.yaml``); null defers to the device."""
+
+    partitions: int | None = param(integer(nullable=True))
+    granularity: str | None = param(choice(*GRANULARITIES, nullable=True, null_means="the device's"))
+    capacity_bytes: int | None = param(integer(nullable=True))
+    knob: str = param(choice(*KNOB_CHOICES))
+    vdd_step: float | None = param(number(above=0.0, unit="V", nullable=True, null_means="the device's grid"))
+    trcd_step: float | None = param(number(above=0.0, unit="ns", nullable=True, null_means="the device's grid"))
+
+
 class Mapping(ABC):
     """A mapping strategy (one registered class per ``conf/mapping/<name>.yaml``)."""
 
     registry_name: ClassVar[str]
-    COMMON_FIELDS: ClassVar[tuple[str, ...]] = (
-        "name", "partitions", "granularity", "capacity_bytes", "knob", "vdd_step", "trcd_step",
-    )  # fmt: skip
+    COMMON_FIELDS: ClassVar[tuple[str, ...]] = ("name", *(f.name for f in fields(CommonParams)))
     #: Fields a subclass adds; parsed by :meth:`parse_extra`.
     EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ()
     #: What the contract suite (``eden.testing.MappingContract``) may expect; a strategy removes what it lacks:
@@ -70,31 +82,11 @@ class Mapping(ABC):
     @classmethod
     def from_config(cls, params: abc.Mapping[str, Any], **runtime: Any) -> Mapping:
         """Validate the YAML node; ``runtime`` (the run's seed) is unused: mappings are deterministic."""
-        check_keys(params, PREFIX, cls.COMMON_FIELDS + cls.EXTRA_FIELDS)
-        for f in cls.COMMON_FIELDS + cls.EXTRA_FIELDS:
+        common = parse(CommonParams, params, PREFIX, extra=("name", *cls.EXTRA_FIELDS))
+        for f in ("name", *cls.EXTRA_FIELDS):
             if f not in params:
-                raise ConfigError(f"{PREFIX}.{f}", MISSING, "a value in conf/mapping/<name>.yaml (null allowed)")
-        granularity = params["granularity"]
-        if granularity is not None and granularity not in GRANULARITIES:
-            raise ConfigError(f"{PREFIX}.granularity", granularity, ["null (the device's)", *GRANULARITIES])
-        knob = params["knob"]
-        if knob not in KNOB_CHOICES:
-            raise ConfigError(f"{PREFIX}.knob", knob, KNOB_CHOICES)
-        steps = {}
-        for f, unit in (("vdd_step", "V"), ("trcd_step", "ns")):
-            v = params[f]
-            if v is not None and not (is_number(v) and v > 0):
-                raise ConfigError(f"{PREFIX}.{f}", v, f"null (the device's grid) or a number > 0 ({unit})")
-            steps[f] = None if v is None else float(v)
-        return cls(
-            name=str(params["name"]),
-            partitions=_optional_count(params, "partitions"),
-            granularity=granularity,
-            capacity_bytes=_optional_count(params, "capacity_bytes"),
-            knob=knob,
-            **steps,
-            **cls.parse_extra(params),
-        )
+                raise ConfigError(f"{PREFIX}.{f}", MISSING, "a value in conf/mapping/<name>.yaml")
+        return cls(name=str(params["name"]), **common, **cls.parse_extra(params))
 
     @classmethod
     def parse_extra(cls, params: abc.Mapping[str, Any]) -> dict[str, Any]:
@@ -189,15 +181,6 @@ class Mapping(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(partitions={self.partitions}, knob={self.knob!r})"
-
-
-def _optional_count(params: abc.Mapping[str, Any], field: str) -> int | None:
-    v = params[field]
-    if v is None:
-        return None
-    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-        raise ConfigError(f"{PREFIX}.{field}", v, "null or a positive integer")
-    return v
 
 
 MAPPINGS: Registry[type[Mapping]] = Registry("mapping", Mapping)  # type: ignore[type-abstract]

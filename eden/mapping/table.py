@@ -25,15 +25,12 @@ from typing import Any
 
 from eden.cache import atomic_write_bytes
 from eden.errors import ConfigError
+from eden.fields import checked, integer, is_number, number
 from eden.mapping.space import REL_EPS, within
 
 ENTRY_FIELDS = ("data_type", "partition", "vdd", "trcd", "ber", "bytes")
 PARTITION_FIELDS = ("name", "vdd", "trcd", "ber", "capacity_bytes", "used_bytes")
 TOP_FIELDS = ("strategy", "entries", "partitions")
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _require(node: Any, fields: tuple[str, ...], where: str) -> Mapping[str, Any]:
@@ -46,17 +43,13 @@ def _require(node: Any, fields: tuple[str, ...], where: str) -> Mapping[str, Any
 
 
 def _number(node: Mapping[str, Any], f: str, where: str, low: float, high: float = math.inf) -> float:
-    v = node[f]
-    if not _is_number(v) or not low <= v <= high:
-        raise ConfigError(f"{where}.{f}", v, f"a number in [{low:g}, {high:g}]")
-    return float(v)
+    result: float = checked(node, f, where, number(low, high))
+    return result
 
 
 def _count(node: Mapping[str, Any], f: str, where: str) -> int:
-    v = node[f]
-    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-        raise ConfigError(f"{where}.{f}", v, "an integer >= 0 (bytes)")
-    return v
+    result: int = checked(node, f, where, integer(0, unit="bytes"))
+    return result
 
 
 def check_table(
@@ -105,7 +98,7 @@ def check_table(
         if part is None:
             raise ConfigError(f"{where}.partition", e["partition"], sorted(by_name))
         for f in ("vdd", "trcd", "ber"):
-            if not _is_number(e[f]) or not math.isclose(e[f], part[f], rel_tol=REL_EPS, abs_tol=1e-12):
+            if not is_number(e[f]) or not math.isclose(e[f], part[f], rel_tol=REL_EPS, abs_tol=1e-12):
                 raise ConfigError(f"{where}.{f}", e[f], f"{part[f]!r}, the value of partition {part['name']}")
         nbytes = e["bytes"]
         if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes <= 0:

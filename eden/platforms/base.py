@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eden.errors import ConfigError
+from eden.fields import integer, number
+from eden.formats import FORMAT_NAMES, get_format
 from eden.platforms.composition import (
     SCALINGS,
     PlatformResult,
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 #: Bytes per stored value of each numeric format (int4 is packed two per byte).
-FORMAT_BYTES: dict[str, float] = {"int4": 0.5, "int8": 1, "int16": 2, "fp16": 2, "bf16": 2, "fp32": 4}
+FORMAT_BYTES: dict[str, float] = {name: get_format(name).bits / 8 for name in FORMAT_NAMES}
 
 
 class Platform(ABC):
@@ -136,16 +138,12 @@ PLATFORMS: Registry[type[Platform]] = Registry("platform", Platform)  # type: ig
 
 
 def field_number(params: Mapping[str, Any], key: str, *, low: float, high: float = float("inf")) -> float:
-    """``params[key]`` as a float in ``[low, high]``, else a ConfigError naming ``platform.<key>``."""
-    value = params.get(key)
-    if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(f"platform.{key}", value, f"a number in [{low:g}, {high:g}]")
-    return float(value)
+    """``params[key]`` as a float in ``[low, high]``, else a ConfigError naming ``platform.<key>`` (eden.fields)."""
+    result: float = number(low, high).check(f"platform.{key}", params.get(key))
+    return result
 
 
 def field_int(params: Mapping[str, Any], key: str) -> int:
-    """``params[key]`` as a positive integer, else a ConfigError naming ``platform.<key>``."""
-    value = params.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"platform.{key}", value, "a positive integer")
-    return value
+    """``params[key]`` as a positive integer, else a ConfigError naming ``platform.<key>`` (eden.fields)."""
+    result: int = integer().check(f"platform.{key}", params.get(key))
+    return result

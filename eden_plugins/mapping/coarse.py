@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping as AbcMapping
 from typing import Any, ClassVar
 
-from eden.errors import ConfigError
+from eden.fields import checked, choice
 from eden.mapping.assign import algorithm1
 from eden.mapping.base import MAPPINGS, Mapping
 from eden.mapping.points import coarse_points
@@ -36,9 +36,7 @@ class CoarseMapping(Mapping):
 
     @classmethod
     def parse_extra(cls, params: AbcMapping[str, Any]) -> dict[str, Any]:
-        if params["ber"] not in THRESHOLDS:
-            raise ConfigError("mapping.ber", params["ber"], THRESHOLDS)
-        return {"ber": params["ber"]}
+        return {"ber": checked(params, "ber", "mapping", choice(*THRESHOLDS))}
 
     def threshold(self, data: list[Datum], coarse_ber: float) -> float:
         if self.ber == "coarse":

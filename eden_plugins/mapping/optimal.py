@@ -28,6 +28,7 @@ from collections.abc import Mapping as AbcMapping
 from typing import Any, ClassVar
 
 from eden.errors import ConfigError
+from eden.fields import checked, integer
 from eden.mapping.assign import algorithm1, eden_order
 from eden.mapping.base import MAPPINGS, Mapping
 from eden.mapping.points import best_levels, coarse_points, fine_points, levels_value
@@ -143,10 +144,7 @@ class OptimalMapping(Mapping):
 
     @classmethod
     def parse_extra(cls, params: AbcMapping[str, Any]) -> dict[str, Any]:
-        v = params["max_nodes"]
-        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-            raise ConfigError("mapping.max_nodes", v, "a positive integer (search nodes before settling)")
-        return {"max_nodes": v}
+        return {"max_nodes": checked(params, "max_nodes", "mapping", integer(unit="search nodes before settling"))}
 
     def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
         start = incumbent(data, space, coarse_ber)

@@ -40,17 +40,17 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "weak_cell_fraction_negative",
         ["error_model.p=-0.1"],
-        "error_model.p=-0.1 is invalid; allowed: a number in [0.0, 1.0]",
+        "error_model.p=-0.1 is invalid; allowed: a number in [0, 1]",
     ),
     (
         "failure_probability_above_one",
         ["error_model.f_a=1.5"],
-        "error_model.f_a=1.5 is invalid; allowed: a number in [0.0, 1.0]",
+        "error_model.f_a=1.5 is invalid; allowed: a number in [0, 1]",
     ),
     (
         "weak_line_fraction_above_one",
         ["error_model=bitline", "error_model.weak_line_fraction=2"],
-        "error_model.weak_line_fraction=2 is invalid; allowed: a number in [0.0, 1.0]",
+        "error_model.weak_line_fraction=2 is invalid; allowed: a number in [0, 1]",
     ),
     (
         "unknown_error_model_field",
@@ -90,7 +90,7 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "target_drop_above_one",
         ["target.max_drop=1.5"],
-        "target.max_drop=1.5 is invalid; allowed: a number in [0.0, 1.0]",
+        "target.max_drop=1.5 is invalid; allowed: a number in [0, 1]",
     ),
     (
         "empty_ber_bracket",
@@ -105,14 +105,14 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "retrain_target_ber_above_one",
         ["retrain.target_ber=2"],
-        "retrain.target_ber=2.0 is invalid; allowed: a number in [0.0, 1.0]",
+        "retrain.target_ber=2.0 is invalid; allowed: a number in [0, 1]",
     ),
     ("unknown_optimizer", ["trainer.optimizer=rmsprop"], "trainer.optimizer='rmsprop' is invalid; allowed: adam, sgd"),
     ("unknown_accelerator", ["trainer.accelerator=tpu"], "trainer.accelerator='tpu' is invalid; allowed: cpu, gpu"),
     (
         "momentum_above_one",
         ["trainer.momentum=1.5"],
-        "trainer.momentum=1.5 is invalid; allowed: a number in [0.0, 1.0]",
+        "trainer.momentum=1.5 is invalid; allowed: a number in [0, 1]",
     ),
     ("negative_seed", ["seed=-1"], "seed=-1 is invalid; allowed: an integer in [0, 4294967295]"),
     (

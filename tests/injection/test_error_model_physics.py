@@ -102,7 +102,7 @@ def test_batched_reads_share_weak_cells_and_draw_fresh_failures() -> None:
 
 
 def test_negative_p_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"error_model\.p=-0\.1 is invalid; allowed: a number in \[0\.0, 1\.0\]"):
+    with pytest.raises(ConfigError, match=r"error_model\.p=-0\.1 is invalid; allowed: a number in \[0, 1\]"):
         build("uniform", p=-0.1)
 
 
