@@ -132,10 +132,29 @@ def test_members_in_eden_or_the_stdlib_add_no_module_digest() -> None:
     assert set(fingerprint.class_sources(uniform)) == {"eden_plugins.error_model.uniform"}
 
 
-def test_a_member_calling_another_plugins_helpers_is_keyed_on_them_too() -> None:
-    """``optimal`` imports helpers of ``fine`` and ``coarse``: editing those changes what optimal computes."""
+def test_a_member_calling_another_plugins_helpers_is_keyed_on_them_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member importing a sibling module of its package (helpers of another plugin) is keyed on that module too;
+    the built-in strategies share their helpers through eden/mapping/ instead, so each is keyed on itself."""
     from eden.mapping.base import MAPPINGS
 
-    optimal = fingerprint.class_sources(MAPPINGS.get("optimal"))
-    assert set(optimal) == {f"eden_plugins.mapping.{n}" for n in ("optimal", "fine", "coarse")}
-    assert set(fingerprint.class_sources(MAPPINGS.get("fine"))) == {"eden_plugins.mapping.fine"}  # not the reverse
+    package = tmp_path / "fp_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "helpers.py").write_text("def twice(x: int) -> int:\n    return 2 * x\n", encoding="utf-8")
+    (package / "member.py").write_text(
+        "from fp_pkg.helpers import twice\n\n\nclass Member:\n    def run(self) -> int:\n        return twice(1)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    member = importlib.import_module("fp_pkg.member")
+    try:
+        assert set(fingerprint.class_sources(member.Member)) == {"fp_pkg.member", "fp_pkg.helpers"}
+        helpers = importlib.import_module("fp_pkg.helpers")
+        assert set(fingerprint.class_sources(type("Other", (), {"__module__": helpers.__name__}))) == {"fp_pkg.helpers"}
+    finally:
+        for name in ("fp_pkg.member", "fp_pkg.helpers", "fp_pkg"):
+            sys.modules.pop(name, None)
+    for name in ("optimal", "fine", "coarse"):
+        assert set(fingerprint.class_sources(MAPPINGS.get(name))) == {f"eden_plugins.mapping.{name}"}
