@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from eden.conf import BASE_FOLDER
 from eden.errors import ConfigError, EdenError
 
 EXIT_BAD_INPUT = 2
@@ -50,6 +51,12 @@ def check_group_choices(conf_dir: Path, argv: list[str]) -> None:
         if not match or "(" in match.group(2):
             continue
         group, value = match.groups()
+        parent, _, last = group.rpartition("/")
+        if parent and last == BASE_FOLDER:  # conf/<group>/base/ holds what the options inherit, not options
+            raise ConfigError(
+                group, value, f"a config group; {parent}/{BASE_FOLDER}/ is inherited, not chosen ({parent}: "
+                f"{', '.join(group_options(conf_dir, parent))})"
+            )
         folder = conf_dir / group
         if not folder.is_dir() or value in ("null", ""):
             continue

@@ -52,6 +52,13 @@ def test_a_base_is_not_an_option(option: str) -> None:
     assert "base" not in cli_err.value.allowed
 
 
+def test_a_base_folder_is_not_a_group_either() -> None:
+    with pytest.raises(ConfigError) as err:
+        check_group_choices(CONF, ["dram/base=ddr4_4gb_x8"])
+    assert err.value.field == "dram/base" and "inherited, not chosen" in err.value.allowed
+    assert "ddr4_vendor_a" in err.value.allowed
+
+
 def test_the_loader_returns_a_fresh_copy() -> None:
     first = conf.load("dram", "ddr4_vendor_a")
     first["nominal"]["vdd"] = 0.0
