@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 from hypothesis import settings
+from members_helpers import run_members
 from omegaconf import DictConfig
 from torch.utils.data import Dataset
 
@@ -91,6 +92,6 @@ def baseline_folder(cfg: DictConfig) -> Path:
     from eden.stages import baseline
     from eden.tracking import Tracker
 
-    ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
+    ctx = RunContext(cfg=cfg, members=run_members(), tracker=Tracker(enabled=False, uri="", experiment="x"),
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
     return ctx.cache.folder("baseline", stage_key(ctx, baseline, upstream=""))

@@ -21,6 +21,7 @@ import pytest
 import torch
 import yaml
 from hardening_helpers import REPO, ComposeFn, assert_one_line
+from members_helpers import run_members
 
 from eden import conf
 from eden.cache import StageCache
@@ -134,7 +135,7 @@ def test_device_data_with_several_read_counts(tmp_path: Path) -> None:
 def ctx(compose_cfg: ComposeFn, tiny_overrides: list[str]) -> RunContext:
     cfg = compose_cfg([*tiny_overrides, "stage=baseline"])
     tracker = Tracker(enabled=False, uri="", experiment="x")
-    return RunContext(cfg=cfg, members={}, tracker=tracker, cache=StageCache(cfg.paths.cache))
+    return RunContext(cfg=cfg, members=run_members(), tracker=tracker, cache=StageCache(cfg.paths.cache))
 
 
 def _save(obj: Any, path: Path) -> bytes:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hardening_helpers import ComposeFn, earlier_run, mlflow_runs, snapshot
 from hardening_helpers import baseline_folder as _baseline_folder
+from members_helpers import run_members
 
 from eden.cache import StageCache, config_key
 from eden.config import validate
@@ -92,7 +93,7 @@ def test_config_key_of_the_baseline_folder_matches_the_pipeline(
 ) -> None:
     """The two tests above plant files where the pipeline looks: guard that assumption."""
     cfg = compose_cfg([*tiny_overrides, "stage=baseline"])
-    ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
+    ctx = RunContext(cfg=cfg, members=run_members(), tracker=Tracker(enabled=False, uri="", experiment="x"),
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
     determining = stage_key(ctx, baseline, upstream="")  # what run_stages hashes (config, code, environment)
     assert determining["stage"] == baseline.determining(ctx) and set(determining["code"]) == {"eden", "members"}

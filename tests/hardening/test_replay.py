@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import torch
 from hardening_helpers import ComposeFn, mlflow_runs
+from members_helpers import run_members
 
 from eden import conf
 from eden.datatypes import model_data_types
@@ -155,7 +156,7 @@ def test_the_thread_count_is_part_of_the_baseline_key(
     from eden.tracking import Tracker
 
     cfg = compose_cfg([*tiny_overrides, "stage=baseline"])
-    ctx = RunContext(cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"),
+    ctx = RunContext(cfg=cfg, members=run_members(), tracker=Tracker(enabled=False, uri="", experiment="x"),
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
 
     def key(threads: int) -> str:

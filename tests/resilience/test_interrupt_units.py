@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from members_helpers import run_members
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST, TEMPORARILY_UNAVAILABLE
 from mlflow.tracking import MlflowClient
@@ -145,7 +146,10 @@ class CountingStage:
 def test_an_interrupted_stage_folder_is_emptied_then_recomputed_and_a_done_one_is_reused(tmp_path: Path) -> None:
     cfg = OmegaConf.create({"stage": "map"})
     ctx = RunContext(
-        cfg=cfg, members={}, tracker=Tracker(enabled=False, uri="", experiment="x"), cache=StageCache(tmp_path)
+        cfg=cfg,
+        members=run_members(),
+        tracker=Tracker(enabled=False, uri="", experiment="x"),
+        cache=StageCache(tmp_path),
     )
     folder = ctx.cache.folder("map", {"k": 2})
     (folder / "nested").mkdir(parents=True)
