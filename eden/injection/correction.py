@@ -13,6 +13,7 @@ codes with their scale, or rounding to fp16/bf16) is monotone, so every clean x 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import torch
@@ -26,28 +27,45 @@ def check_correction(mode: str) -> str:
     return str(check_choice("correction", mode, CORRECTIONS))
 
 
+@functools.lru_cache(maxsize=4096)
+def _ends(lo: float, hi: float, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """[lo, hi] as float32 (the quantizer's arithmetic) and each end in ``dtype``: made once per range and device,
+    as every read of a data type needs them (a tensor from Python values costs more than the arithmetic)."""
+    ends = torch.tensor([lo, hi], dtype=torch.float32, device=device)
+    raw = ends.to(dtype)
+    return ends, raw[0], raw[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _float_bounds(
+    name: str, lo: float, hi: float, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    ends, raw_lo, raw_hi = _ends(lo, hi, dtype, device)
+    q = ends.to(FLOAT_DTYPES[name]).to(dtype)
+    return torch.minimum(raw_lo, q[0]), torch.maximum(raw_hi, q[1])
+
+
 def grid_bounds(
     fmt: Format, lo: float, hi: float, scale: torch.Tensor | float | None, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bounds (tensors of ``dtype``, broadcastable against the decoded values) that contain every clean value.
 
     ``scale`` is the integer format's scale: a float for one tensor, or a (reads, 1) tensor of per-read scales.
+    The returned tensors are shared between calls: read them, never write to them.
     """
-    ends = torch.tensor([lo, hi], dtype=torch.float32, device=device)
+    device = torch.device(device)
     if fmt.is_float:
-        q = ends.to(FLOAT_DTYPES[fmt.name]).to(dtype)
-        raw = ends.to(dtype)
-        return torch.minimum(raw[0], q[0]), torch.maximum(raw[1], q[1])
+        return _float_bounds(fmt.name, lo, hi, dtype, device)
     assert scale is not None
+    ends, raw_lo, raw_hi = _ends(lo, hi, dtype, device)
     qmax = 2 ** (fmt.bits - 1) - 1
     s = scale if isinstance(scale, torch.Tensor) else torch.tensor(scale, dtype=torch.float32, device=device)
     # the same float32 arithmetic as the encode/decode of the values themselves
-    codes = torch.clamp(torch.round(ends / s), -qmax - 1, qmax)
-    q = codes.to(dtype) * s.to(dtype) if isinstance(scale, torch.Tensor) else codes.to(dtype) * float(scale)
-    raw = ends.to(dtype)
+    codes = (ends / s).round_().clamp_(-qmax - 1, qmax)
+    q = codes.to(dtype).mul_(s.to(dtype)) if isinstance(scale, torch.Tensor) else codes.to(dtype) * float(scale)
     if q.dim() == 2:  # per-read scales: q is (reads, 2)
-        return torch.minimum(raw[0], q[:, :1]), torch.maximum(raw[1], q[:, 1:])
-    return torch.minimum(raw[0], q[0]), torch.maximum(raw[1], q[1])
+        return torch.minimum(raw_lo, q[:, :1]), torch.maximum(raw_hi, q[:, 1:])
+    return torch.minimum(raw_lo, q[0]), torch.maximum(raw_hi, q[1])
 
 
 def correct_(values: torch.Tensor, mode: str, lo: torch.Tensor, hi: torch.Tensor, *, may_be_nan: bool) -> torch.Tensor:
