@@ -5,13 +5,16 @@
 #   scripts/gpu_check.sh [results folder]      (default: $OUT if set, else gpu-results/<UTC time>)
 #
 # Reuses .venv when it imports torch with CUDA (a torch built for CUDA is in requirements.txt); otherwise runs
-# ./setup.sh (needs the package index). EDEN_GPU_QUICK=1 runs the bench with --quick (a smoke run).
+# ./setup.sh (needs the package index). EDEN_PYTHON=<python> uses that interpreter instead (an environment that
+# already has requirements.txt installed; the checkout is put first on PYTHONPATH). EDEN_GPU_QUICK=1 runs the bench
+# with --quick (a smoke run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-${OUT:-gpu-results/$(date -u +%Y%m%dT%H%M%SZ)}}
 mkdir -p "$out"
-py=.venv/bin/python
-if ! "$py" -c "import torch, eden; assert torch.cuda.is_available()" 2>/dev/null; then
+py=${EDEN_PYTHON:-.venv/bin/python}
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+if [ -z "${EDEN_PYTHON:-}" ] && ! "$py" -c "import torch, eden; assert torch.cuda.is_available()" 2>/dev/null; then
   ./setup.sh || { echo "gpu_check: setup failed" | tee "$out/FAILED"; exit 1; }
 fi
 "$py" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device visible to torch'" \
