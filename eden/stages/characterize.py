@@ -142,8 +142,7 @@ def tolerance_of(
         out = outcomes_under(ctx, model, bers_at(ber), fraction=fraction, seeds=seeds,
                              seed_offset=base + calls[0] * 1000)  # fmt: skip
         acc = float(out.mean())
-        steps.log("BER %s, %d seed(s): acc %s vs target %s → %s", sig3(ber), seeds, sig3(acc), sig3(required),
-                  "pass" if acc >= required else "fail")  # fmt: skip
+        steps.log("BER %s: acc %s → %s", sig3(ber), sig3(acc), "pass" if acc >= required else "fail")
         return out
 
     if bracket is None:
@@ -171,8 +170,9 @@ def tolerance_of(
             replicates=int(ch.bootstrap),
             rng=np.random.default_rng(int(ctx.cfg.seed) * 7919 + base),
         )
-    log.info("[%s] tolerable BER %s [%s, %s] (%d%% bootstrap interval, %d evaluations)", label, sig3(tol.ber),
-             sig3(tol.low), sig3(tol.high), round(100 * tol.confidence), calls[0])  # fmt: skip
+    log.info("[%s] tolerable BER %s [%s, %s] for accuracy %s (%d%% bootstrap interval, %d evaluations)", label,
+             sig3(tol.ber), sig3(tol.low), sig3(tol.high), sig3(required), round(100 * tol.confidence),
+             calls[0])  # fmt: skip
     return tol, curve_points(tol)
 
 
