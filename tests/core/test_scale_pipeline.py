@@ -20,7 +20,7 @@ from eden.context import RunContext
 from eden.pipeline import run_stages
 from eden.tracking import Tracker
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
 TINY_CIFAR = [
     "data=fake_cifar10",
@@ -32,10 +32,11 @@ TINY_CIFAR = [
     "trainer.max_epochs=3",
     "retrain.epochs=2",
     "retrain.step_every=1",
-    "target.max_drop=0.1",
+    "target.max_drop=0.2",  # 128 images resolve ~0.09 at 0.8 accuracy (the preflight refuses a finer target)
     "characterize.search_steps=4",
     "characterize.seeds=1",
-    "characterize.sample_fraction=0.5",
+    "characterize.sample_fraction=1.0",
+    "characterize.fine=sweep",  # EDEN's data sweep: one estimate per step (the fitted grid per type is too costly here)
     "characterize.fine_max_rounds=2",
     "validate.seeds=1",
     "validate.max_backoff_rounds=2",
@@ -65,8 +66,8 @@ def test_resnet_goes_through_the_whole_pipeline_on_cifar_shapes(
     assert m["baseline_acc"] > 0.3  # learned: chance is 0.1
     assert m["tolerable_ber_coarse"] < 0.5  # errors matter: the search's ceiling fails on a trained network
     validated = ctx.results["validate"]
-    # validation keeps the target (max_drop 0.1), or falls back to nominal memory (no saving) when it cannot
-    assert validated["final_acc_low"] >= validated["required_acc"] or validated["fallback_nominal"]
+    # validation keeps the target (max_drop 0.2), or falls back to nominal memory (no saving) when it cannot
+    assert validated["final_acc"] >= validated["required_acc"] or validated["fallback_nominal"]  # mean: validate's rule
     assert 0 <= m["dram_energy_reduction"] < 1
     assert m["dram_energy_reduction"] > 0 or validated["fallback_nominal"]
 
@@ -78,7 +79,7 @@ def test_resnet50_trains_and_is_searched_on_cifar_shapes(
     tiny = [o for o in TINY_CIFAR if not o.startswith("retrain.")]  # retrain=none: no epochs override
     overrides = [*tiny_overrides, *tiny, "model=torchvision", "model.name=resnet50", "data.train_size=256",
                  "data.eval_size=64", "trainer.max_epochs=2", "retrain=none", "stage=boost",
-                 "characterize.search_steps=3"]  # fmt: skip
+                 "characterize.search_steps=3", "target.max_drop=0.5"]  # fmt: skip
     ctx, m = _run(compose_cfg, overrides)
     assert len(ctx.data_types) == 2 * 54  # 49 convs + 4 downsample convs + fc
     assert 0 < m["tolerable_ber_coarse"] <= 0.5 and 0 <= m["baseline_acc"] <= 1
@@ -105,6 +106,9 @@ def test_resnet18_reaches_characterization_at_imagenet_shapes(
         "characterize.search_steps=2",
         "characterize.seeds=1",
         "characterize.fine_max_rounds=1",
+        "characterize.fine=sweep",
+        "characterize.sample_fraction=1.0",
+        "target.max_drop=0.5",  # 16 images resolve only ~0.25
     ]
     ctx, m = _run(compose_cfg, overrides)
     assert tuple(ctx.data.example_input().shape) == (1, 3, 224, 224)
