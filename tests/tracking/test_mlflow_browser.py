@@ -18,6 +18,7 @@ from mlflow_helpers import mlflow_server
 from omegaconf import DictConfig
 from synthetic_runs import ERROR_MODELS, PLATFORMS, fill_platforms
 
+from eden.conf import load
 from eden.pipeline import with_log10
 from eden.tracking import Tracker, config_params
 
@@ -102,7 +103,8 @@ def test_compare_view_shows_the_error_model_params_and_the_log10_metric_of_two_r
         page = text_of(render(compare, tmp_path / "profile-compare"))
         params = page[page.index("|Parameters|") : page.index("|Metrics|")]
         assert "|error_model|uniform|bitline|" in params  # the choice, side by side
-        assert "|retrain.epochs|12|12|" in params  # a numeric setting
+        epochs = load("retrain", "curricular")["epochs"]  # the default retraining's value, as composed
+        assert f"|retrain.epochs|{epochs}|{epochs}|" in params  # a numeric setting
         metrics = page[page.index("|Metrics|") :]
         names = metrics.split("|")
         assert "log10_tolerable_ber_coarse" in names and "-2.523" in names and "-3" in names, metrics[:400]
