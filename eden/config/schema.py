@@ -58,6 +58,7 @@ class TrainerSchema:
 
 @dataclass
 class RetrainSchema:
+    enabled: bool = MISSING
     curricular: bool = MISSING
     epochs: int = MISSING
     step_every: int = MISSING

@@ -85,6 +85,18 @@ def _assignment(ctx: RunContext, ber: float) -> Any:
     return assignment_for(ctx, uniform_bers(ctx, ber))
 
 
+def boosting_enabled(rt: Any) -> bool:
+    """``retrain=none`` (``enabled: false``) wins over any ``epochs`` a preset merges in after the group."""
+    return bool(rt.enabled) and int(rt.epochs) > 0
+
+
+def improves(ber: float, low: float, best_ber: float, best_low: float) -> bool:
+    """A retrained network is kept only if both its estimate and its interval's lower bound beat the best so far:
+    the mapping uses the lower bound, so a network that barely meets the target without errors (a wide interval
+    reaching down to the grid's end) is not better for the DRAM even when its point estimate is higher."""
+    return ber > best_ber and low > best_low
+
+
 def aim_of(ctx: RunContext, best_ber: float) -> float:
     """The retraining target of the next iteration: ``retrain.target_ber`` if set, else ``target_gain`` x the
     current tolerable BER (capped by ``characterize.ber_max``). With a moderate gain (default 2) each iteration aims
@@ -115,7 +127,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     best_ber, best_state, best_interval = unboosted.ber, None, [unboosted.low, unboosted.high]
     best_ranges: dict[str, Any] = dict(ctx.results["baseline"]["ranges"])  # recorded by the baseline stage
     epochs_kept = 0
-    for it in range(int(rt.outer_iterations) if rt.epochs > 0 else 0):
+    for it in range(int(rt.outer_iterations) if boosting_enabled(rt) else 0):
         aim = aim_of(ctx, best_ber)
         per_epoch = schedule(
             target=aim,
@@ -136,9 +148,9 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         record = {"target_ber": aim, "tolerable_ber": tol.ber, "interval": [tol.low, tol.high]}
         result["iterations"].append({**record, "schedule": per_epoch, "sample_acc": tol.reference})
         result["curves"][f"boosted_{it}"] = curve
-        if tol.ber <= best_ber:
-            log.info("[boost] iteration %d did not improve the tolerable BER (%.3g <= %.3g): stop", it, tol.ber,
-                     best_ber)  # fmt: skip
+        if not improves(tol.ber, tol.low, best_ber, best_interval[0]):
+            log.info("[boost] iteration %d did not improve the tolerable BER (%s [lower bound %s] vs %s [%s]): stop",
+                     it, sig3(tol.ber), sig3(tol.low), sig3(best_ber), sig3(best_interval[0]))  # fmt: skip
             break
         best_ber, best_interval = tol.ber, [tol.low, tol.high]
         best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

@@ -40,3 +40,18 @@ def test_boost_reports_gains_against_baseline_and_control(
     assert "control" in result and m["tolerable_ber_coarse_control"] > 0
     assert m["boost_gain_vs_control"] == pytest.approx(m["tolerable_ber_coarse"] / m["tolerable_ber_coarse_control"])
     assert 0.5 < m["control_acc"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("ber", "low", "kept"),
+    [
+        (2e-2, 9e-3, True),  # both the estimate and the lower bound rise
+        (2e-2, 7.5e-4, False),  # a higher estimate whose interval reaches far down (seen on digits: 1.31e-2 [7.5e-4..])
+        (5e-3, 6e-3, False),  # a higher lower bound but a lower estimate: the gain would read < 1
+        (1e-2, 5e-3, False),  # equal: not an improvement
+    ],
+)
+def test_a_retrained_network_is_kept_only_if_the_ber_the_mapping_uses_rises(ber: float, low: float, kept: bool) -> None:
+    from eden.stages.boost import improves
+
+    assert improves(ber, low, best_ber=1e-2, best_low=5e-3) is kept

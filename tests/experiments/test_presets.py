@@ -44,3 +44,16 @@ def test_quick_uses_digits_and_a_target_450_images_can_resolve(
     default = compose_cfg(["data=digits"])
     with pytest.raises(Exception, match=r"target\.max_drop"):
         check_target_reachable(default.target.max_drop, 0.95, 90, 3, 0.95)
+
+
+@pytest.mark.parametrize("name", presets())
+def test_retrain_none_means_no_boosting_whatever_epochs_a_preset_sets(
+    name: str, compose_cfg: Callable[[list[str] | None], DictConfig]
+) -> None:
+    """A preset's ``retrain.epochs`` is merged after the ``retrain`` group, so ``epochs: 0`` alone could not say
+    "none": ``+sweep=error_models experiment=quick`` retrained while its runs were tagged ``retrain=none``."""
+    from eden.stages.boost import boosting_enabled
+
+    cfg = compose_cfg([f"experiment={name}", "retrain=none"])
+    assert cfg.retrain.enabled is False and not boosting_enabled(cfg.retrain)
+    assert boosting_enabled(compose_cfg([f"experiment={name}", "retrain=curricular"]).retrain)
