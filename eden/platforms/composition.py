@@ -206,15 +206,24 @@ class _Evaluator:
         return out
 
     def background(
-        self, traffic: LayerTraffic, duration_s: float, ops: Mapping[str, OpPoint], hit: float
-    ) -> dict[str, float]:
-        """Per data-type key: its footprint share of the device's standby + refresh energy (J)."""
+        self, traffic: LayerTraffic, duration_s: float, shares: Mapping[OpPoint, float], hit: float
+    ) -> float:
+        """Standby + refresh energy (J) of the layer: each operating point's footprint share of the device
+        (``shares``, summed over the data types at that point) at that point's power."""
         activations = traffic.total_bytes / self.timing.access_bytes * (1 - hit)
         f_act = self.costs.active_fraction(nbytes=traffic.total_bytes, activations=activations, duration_s=duration_s)
-        powers = {op: self.background_line(op) for op in set(ops.values())}
-        return {
-            k: share * (powers[ops[k]][0] + f_act * powers[ops[k]][1]) * duration_s for k, share in self.shares.items()
-        }
+        total = 0.0
+        for op, share in shares.items():
+            idle, slope = self.background_line(op)
+            total += share * (idle + f_act * slope)
+        return total * duration_s
+
+    def shares_by_op(self, ops: Mapping[str, OpPoint]) -> dict[OpPoint, float]:
+        """Footprint share of the device per operating point (data types at one point summed)."""
+        out: dict[OpPoint, float] = {}
+        for key, share in self.shares.items():
+            out[ops[key]] = out.get(ops[key], 0.0) + share
+        return out
 
     def background_line(self, op: OpPoint) -> tuple[float, float]:
         """(power at f_active = 0, slope in f_active): standby power is linear in the active fraction."""
@@ -232,6 +241,9 @@ class _Evaluator:
         ops = resolve_mapping(mapping, all_keys, nominal, reference)
         ideal = {k: OpPoint(op.vdd, 0.0) for k, op in ops.items()}
         paper = {k: self.costs.paper_scale(op) for k, op in ops.items()}
+        at_nom, at_ops = self.shares_by_op(nom), self.shares_by_op(ops)
+        # nominal background is spread by footprint share, each share then scaled by its data type's factor
+        paper_bg = sum(share * paper[k] for k, share in self.shares.items())
         rows: list[LayerResult] = []
         br_nom = {"read": 0.0, "write": 0.0, "activate": 0.0, "background": 0.0}
         br = dict.fromkeys(br_nom, 0.0)
@@ -242,18 +254,17 @@ class _Evaluator:
             t_map = self.layer_time(layer, traffic, keys, ops, issued)[0]
             t_ideal = self.layer_time(layer, traffic, keys, ideal, issued)[0]
             acc_nom, acc = self.access_energy(traffic, keys, nom, hit), self.access_energy(traffic, keys, ops, hit)
-            bg_nom, bg = self.background(traffic, t_nom, nom, hit), self.background(traffic, t_map, ops, hit)
-            e_nom = sum(sum(p.values()) for p in acc_nom.values()) + sum(bg_nom.values())
-            e_idd = sum(sum(p.values()) for p in acc.values()) + sum(bg.values())
+            bg_nom, bg = self.background(traffic, t_nom, at_nom, hit), self.background(traffic, t_map, at_ops, hit)
+            e_nom = sum(sum(p.values()) for p in acc_nom.values()) + bg_nom
+            e_idd = sum(sum(p.values()) for p in acc.values()) + bg
             # Paper mode: each data type's nominal energy (time-independent) times its linear VDD factor.
-            e_paper = sum(sum(p.values()) * paper[k] for k, p in acc_nom.items())
-            e_paper += sum(e * paper[k] for k, e in bg_nom.items())
+            e_paper = sum(sum(p.values()) * paper[k] for k, p in acc_nom.items()) + bg_nom * paper_bg
             for parts, target in ((acc_nom, br_nom), (acc, br)):
                 for p in parts.values():
                     for name, value in p.items():
                         target[name] += value
-            br_nom["background"] += sum(bg_nom.values())
-            br["background"] += sum(bg.values())
+            br_nom["background"] += bg_nom
+            br["background"] += bg
             rows.append(
                 LayerResult(
                     layer=layer.name,

@@ -19,6 +19,7 @@ shifted by the block's (filter row, filter column) offsets. The convolution's ze
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -64,7 +65,14 @@ def _shared(layer: Layer, a: dict[int, frozenset[tuple[int, int]]], b: dict[int,
 
 
 def ws_reads(layer: Layer, *, rows: int, cols: int, ifmap_words: float) -> tuple[float, float]:
-    """(filter reads, IFM reads) in values for one group of ``layer`` on a WS array (module docstring)."""
+    """(filter reads, IFM reads) in values for one group of ``layer`` on a WS array (module docstring).
+
+    Cached by shape: a network repeats shapes (DenseNet's dense layers) and every memory re-reads them."""
+    return _ws_reads(replace(layer, name=""), rows, cols, ifmap_words)
+
+
+@lru_cache(maxsize=4096)
+def _ws_reads(layer: Layer, rows: int, cols: int, ifmap_words: float) -> tuple[float, float]:
     _, _, n, k = layer.gemm()
     ifm = layer.ifm_numel // layer.groups
     window = ACTIVE_FRACTION * ifmap_words

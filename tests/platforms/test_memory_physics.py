@@ -101,6 +101,23 @@ def test_small_gpu_layers_occupy_few_sms_and_are_latency_bound(build_platform: C
     assert small.bound_nominal == "latency" and small.memory_boundness == 1.0
 
 
+def test_gpu_latency_bound_layer_gains_from_trcd_and_its_csv_row_says_why(
+    build_platform: Callable[..., Platform],
+) -> None:
+    """On the GPU a latency-bound layer (few SMs busy) speeds up with a lower tRCD, a compute-bound one does not;
+    the per-layer rows (platform_layers.csv) carry the bound and memory-boundness that explain it."""
+    gpu = build_platform("gpu")
+    topo = Topology((fc("classifier", 4096, 1000), conv("c", c_in=256, c_out=256, size=56)))
+    result = gpu.evaluate(topo, uniform_mapping(topo, point(-6.0)), VENDOR_A)
+    small, big = result.layers
+    assert small.bound_nominal == "latency" and small.speedup > 1.0
+    assert big.bound_nominal == "compute" and big.speedup == 1.0
+    assert result.speedup > 1.0
+    rows = {r["layer"]: r for r in result.rows()}
+    assert rows["classifier"]["bound"] == "latency" and rows["classifier"]["memory_boundness"] == 1.0
+    assert rows["c"]["bound"] == "compute" and rows["c"]["memory_boundness"] < 1.0
+
+
 def test_queueing_model_alone_and_at_saturation() -> None:
     """One access alone sees the unloaded latency; many saturate the bottleneck bank or bus, never beyond."""
     x1 = latency.banked_throughput(latency_ns=80.0, bank_ns=45.0, banks=32, bus_ns=3.3, buses=2, population=1)
