@@ -54,6 +54,9 @@ class ErrorModel(ABC):
     registry_name: ClassVar[str]
     #: Native parameters that are probabilities (validated to [0, 1]).
     probability_fields: ClassVar[tuple[str, ...]] = ()
+    #: Optional native parameters that are not probabilities (name → default), checked by ``validate``; a config
+    #: may omit them (older configs and fitted parameters stay valid).
+    setting_fields: ClassVar[dict[str, Any]] = {}
     #: What the contract suite (``eden.testing.ErrorModelContract``) may expect of the model; a model removes
     #: what it lacks and the tests that need it are skipped for it:
     #: ``targets_ber``: ``ber`` sets the mean BER (weak cells exist at a BER > 0);
@@ -72,14 +75,15 @@ class ErrorModel(ABC):
         """Validate a config node (``name`` plus fields) and build the model; ``seed`` fixes the weak cells."""
         params = dict(params)
         params.pop("name", None)
-        allowed = {*cls.probability_fields, "ber", "monotone"}
+        required = {*cls.probability_fields, "ber", "monotone"}
+        allowed = {*required, *cls.setting_fields}
         for key in params:
             if key not in allowed:
                 raise ConfigError(f"error_model.{key}", params[key], f"one of the fields {sorted(allowed)}")
-        for key in sorted(allowed):
+        for key in sorted(required):
             if key not in params:
                 raise ConfigError(f"error_model.{key}", None, "a value (field is required)")
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {k: params.get(k, default) for k, default in cls.setting_fields.items()}
         for key in cls.probability_fields:
             kwargs[key] = check_range(f"error_model.{key}", params[key], 0.0, 1.0)
         ber = params["ber"]
@@ -97,7 +101,7 @@ class ErrorModel(ABC):
         """Cross-field checks of a model (override to add); raise ConfigError."""
 
     def native_params(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in self.probability_fields}
+        return {k: getattr(self, k) for k in (*self.probability_fields, *self.setting_fields)}
 
     def with_ber(self, ber: float) -> ErrorModel:
         """The same device (native shape, seed, monotone flag) at another target mean BER."""

@@ -47,6 +47,7 @@ class LineCorrelatedModel(ErrorModel):
             "p_weak_line": self.p_weak_line,
             "p_line": self.p_line,
             self.failure_field: self.f,
+            **{k: getattr(self, k) for k in self.setting_fields},
         }
 
     def validate(self) -> None:

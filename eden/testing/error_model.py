@@ -75,7 +75,8 @@ class ErrorModelContract:
     def test_member_builds_from_its_yaml_and_reports_a_probability(self, name: str) -> None:
         model = build(name)
         assert 0.0 <= model.mean_ber <= 1.0
-        assert set(member_params(self.GROUP, name)) - {"name"} == {*type(model).probability_fields, "ber", "monotone"}
+        fields = {*type(model).probability_fields, *type(model).setting_fields, "ber", "monotone"}
+        assert set(member_params(self.GROUP, name)) - {"name"} == fields
 
     @pytest.mark.parametrize("ber", [1e-3, 1e-2, 5e-2])
     def test_target_ber_is_the_mean_ber(self, name: str, ber: float) -> None:
