@@ -4,7 +4,9 @@ as it goes.
 
     python -m eden.science.fig8 [hydra overrides...] --out fig8.json --bases 3 --models uniform bitline ...
 
-A model is a config-group option, optionally with parameters: ``bitline:weak_line_fraction=0.005,p_weak_line=1``.
+Hydra overrides go before the options (after ``--corrections`` they would be read as corrections). A model is a
+config-group option, optionally with parameters: ``bitline:weak_line_fraction=0.005,p_weak_line=1``; EM1 with a
+weak DQ carrying the MSB of every byte (docs/injection.md, "DDR4 rank") is ``bitline:weak_dq=7``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--bases", type=int, default=3)
     p.add_argument("--models", nargs="+", default=["uniform", "bitline", "wordline", "data_dependent"])
     p.add_argument("--formats", nargs="+", default=["int4", "int8", "fp32"])
-    p.add_argument("--corrections", nargs="+", default=["zero", "off"])
+    p.add_argument("--corrections", nargs="+", default=["zero", "off"], choices=["zero", "saturate", "off"])
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
