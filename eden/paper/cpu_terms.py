@@ -1,6 +1,10 @@
 """Why the CPU model's speedups are what they are: the model's own terms per network, and the bounds they imply.
 
-``python -m eden.paper.cpu_terms [--networks ...] [--formats fp32]``
+``python -m eden.paper.cpu_terms [--networks ...] [--formats fp32] [--set FIELD=VALUE ...] [--traffic MODEL]``
+
+``--set`` overrides a field of ``conf/platform/cpu.yaml`` (e.g. ``page_policy=closed``, ``l3_kb_per_core=32``);
+``--traffic`` swaps the CPU's blocked-GEMM traffic for a what-if (:data:`TRAFFIC_MODELS`), so that every variant
+docs/paper_reproduction.md lists is one command.
 
 A lower tRCD shortens a DRAM access by ``ΔtRCD`` on a row miss and by nothing on a row hit (tRAS, hence tRC, is
 not lowered: paper §5). So whatever the MLP, a layer whose time is set by access latency gains at most
@@ -24,6 +28,8 @@ from typing import Any
 
 from eden.dram import latency
 from eden.errors import ConfigError
+from eden.platforms.topology import Layer
+from eden.platforms.traffic import LayerTraffic
 
 
 def latency_bound(
@@ -42,6 +48,49 @@ def latency_bound(
 def absolute_bound(device: Any, delta_trcd: float) -> float:
     """The largest gain any access-latency model allows: every access a miss, closed page, no on-chip latency."""
     return latency_bound(device, delta_trcd=delta_trcd, row_hit_rate=0.0, on_chip_ns=0.0, closed_page=True)
+
+
+def darknet_traffic(
+    layer: Layer, *, capacity_bytes: float, bytes_per_value: float, row_hit_rate: float, streams: float | None
+) -> LayerTraffic:
+    """DRAM traffic of Darknet's CPU convolution (Redmon, darknet ``src/convolutional_layer.c``, ``src/gemm.c``):
+    im2col into a K×P matrix (skipped for 1×1 stride-1 kernels), then the unblocked ``gemm_nn`` loop
+    ``for filter: for k: for pixel`` that walks the whole matrix once per filter. A matrix larger than the
+    last-level cache is written once and read once per filter; one that fits is read once. ``streams``: IFM
+    streams per core (None: one per input-channel plane, as the blocked model assumes)."""
+    b = bytes_per_value
+    weights, ofm = layer.weight_numel * b, layer.ofm_numel * b
+    if not layer.has_weights:
+        return LayerTraffic(layer=layer.name, weight_bytes=0.0, ifm_bytes=layer.ifm_numel * b, ofm_bytes=ofm,
+                            row_hit_rate=row_hit_rate, ifm_streams=streams)  # fmt: skip
+    groups, pixels, filters, window = layer.gemm()
+    matrix = window * pixels * b  # per group
+    direct = layer.kernel_h == layer.kernel_w == 1 and layer.stride_h == layer.stride_w == 1
+    if matrix > capacity_bytes:
+        ifm = groups * matrix * (filters + (0 if direct else 1))  # re-read per filter, plus the im2col write
+    else:
+        ifm = max(groups * matrix, layer.ifm_numel * b)
+    return LayerTraffic(layer=layer.name, weight_bytes=weights, ifm_bytes=ifm, ofm_bytes=ofm,
+                        row_hit_rate=row_hit_rate, ifm_streams=streams)  # fmt: skip
+
+
+#: What-if CPU traffic models: name → IFM streams per core (None: per input-channel plane).
+TRAFFIC_MODELS: dict[str, float | None] = {"darknet": 1.0, "darknet-planes": None}
+
+
+def with_traffic(cpu: Any, model: str) -> Any:
+    """``cpu`` with its per-layer traffic replaced by the what-if ``model`` (instance attribute only)."""
+    if model not in TRAFFIC_MODELS:
+        raise ConfigError("--traffic", model, ["blocked", *TRAFFIC_MODELS])
+    streams = TRAFFIC_MODELS[model]
+
+    def layer_traffic(layer: Layer, *, bytes_per_value: float) -> LayerTraffic:
+        hit = 1.0 - cpu.interface.access_bytes / cpu.interface.interleave_bytes
+        return darknet_traffic(layer, capacity_bytes=cpu.on_chip_bytes, bytes_per_value=bytes_per_value,
+                               row_hit_rate=hit, streams=streams)  # fmt: skip
+
+    cpu.layer_traffic = layer_traffic
+    return cpu
 
 
 @dataclass(frozen=True)
@@ -116,6 +165,22 @@ def report(terms: Sequence[NetworkTerms]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``FIELD=VALUE`` pairs as platform overrides (numbers where they parse, integers where whole)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("--set", item, "FIELD=VALUE, a field of conf/platform/cpu.yaml")
+        try:
+            value: Any = float(raw)
+            value = int(value) if value.is_integer() and "." not in raw else value
+        except ValueError:
+            value = raw
+        out[key] = value
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from eden.paper.networks import TABLE3, load_platform
     from eden.paper.reproduce import parse_list
@@ -123,14 +188,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--networks", default=",".join(TABLE3))
     parser.add_argument("--formats", default="fp32,int8")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="CPU YAML override")
+    parser.add_argument("--traffic", default="blocked", help=f"blocked or a what-if: {', '.join(TRAFFIC_MODELS)}")
     args = parser.parse_args(argv)
     try:
         networks = parse_list(args.networks, list(TABLE3), "--networks")
         formats = parse_list(args.formats, ["fp32", "int8"], "--formats")
+        cpu = load_platform("cpu", max_cycles=None, cache_dir=None, overrides=parse_overrides(args.set))
+        if args.traffic != "blocked":
+            cpu = with_traffic(cpu, args.traffic)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    cpu = load_platform("cpu", max_cycles=None, cache_dir=None)
     print(report([network_terms(n, f, cpu) for n in networks for f in formats]), end="")
     return 0
 

@@ -75,6 +75,8 @@ def concurrent_streams(layer: Layer, traffic: LayerTraffic, *, contexts: int, in
     ifm_per_group = traffic.ifm_bytes / layer.groups if traffic.ifm_bytes > 0 else 0.0
     planes = layer.in_channels // layer.groups
     ifm_streams = max(1.0, min(planes, ifm_per_group / interleave_bytes)) if ifm_per_group > 0 else 0.0
+    if traffic.ifm_streams is not None and ifm_per_group > 0:
+        ifm_streams = traffic.ifm_streams
     per_context = (traffic.weight_bytes > 0) + ifm_streams + (traffic.ofm_bytes > 0)
     return max(1.0, contexts * per_context)
 

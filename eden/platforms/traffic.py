@@ -49,6 +49,8 @@ class LayerTraffic:
     ofm_bytes: float
     row_hit_rate: float
     compute_cycles: float | None = None  # the simulator's cycle count, where one was run
+    ifm_streams: float | None = None  # sequential IFM streams per context where the traffic model knows them
+    # (e.g. one for an im2col matrix); None: one per input-channel plane (eden.platforms.memory_time)
     source: Source = "analytical"
 
     @property

@@ -7,12 +7,12 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from eden.paper.cpu_terms import absolute_bound, latency_bound
+from eden.paper.cpu_terms import absolute_bound, darknet_traffic, latency_bound, with_traffic
 from eden.platforms.base import Platform
 from eden.platforms.composition import uniform_mapping
 from eden.platforms.dram_costs import device_of
 from eden.platforms.topology import Layer, Topology
-from tests.platforms.test_memory_physics import LAYERS, VENDOR_A, point
+from tests.platforms.test_memory_physics import LAYERS, VENDOR_A, conv, point
 
 DDR4_2133 = device_of("ddr4_2133")
 
@@ -46,3 +46,34 @@ def test_latency_bound_falls_with_row_hits_and_on_chip_latency() -> None:
     assert latency_bound(DDR4_2133, delta_trcd=6.0, row_hit_rate=0.5, on_chip_ns=0.0, closed_page=False) < base
     assert latency_bound(DDR4_2133, delta_trcd=6.0, row_hit_rate=0.0, on_chip_ns=70.0, closed_page=False) < base
     assert latency_bound(DDR4_2133, delta_trcd=6.0, row_hit_rate=1.0, on_chip_ns=0.0, closed_page=False) == 0.0
+
+
+def test_darknet_what_if_rereads_an_im2col_matrix_that_exceeds_the_cache() -> None:
+    """Darknet's unblocked gemm_nn walks the whole im2col matrix once per filter when it does not fit."""
+    big = conv("big", c_in=64, c_out=64, size=224)  # K·P·4 B = 576 · 50176 · 4 ≈ 116 MB > 16 MB
+    small = conv("small", c_in=64, c_out=64, size=14)
+    pointwise = conv("pw", c_in=128, c_out=64, size=224, kernel=1)  # 1×1 stride 1 (25.7 MB): no im2col copy
+    cap, b = 16 * 2**20, 4.0
+
+    def ifm(layer: Layer) -> float:
+        return darknet_traffic(layer, capacity_bytes=cap, bytes_per_value=b, row_hit_rate=0.99, streams=1.0).ifm_bytes
+
+    assert ifm(big) == 576 * 224 * 224 * b * (64 + 1)  # read per filter + the im2col write
+    assert ifm(small) == 576 * 14 * 14 * b  # fits: read once
+    assert ifm(pointwise) == 128 * 224 * 224 * b * 64  # the IFM itself, per filter, never copied
+
+
+def test_one_sequential_ifm_stream_hits_rows_more_than_one_per_channel_plane(
+    build_platform: Callable[..., Platform],
+) -> None:
+    """The streams a traffic model declares reach the row-hit model: an im2col matrix read as one stream keeps
+    its rows open, the same bytes read plane by plane (64 streams over 32 banks) mostly conflict."""
+    cpu = build_platform("cpu")
+    layer = conv("c", c_in=64, c_out=64, size=224)
+    rows = {}
+    for model in ("darknet", "darknet-planes"):
+        topo = Topology((layer,))
+        rows[model] = with_traffic(cpu, model).evaluate(topo, uniform_mapping(topo, point(-6.0)), VENDOR_A).layers[0]
+    assert rows["darknet"].ifm_bytes == rows["darknet-planes"].ifm_bytes
+    assert rows["darknet"].row_hit_rate > 0.8 > 0.1 > rows["darknet-planes"].row_hit_rate  # 6 vs 130 streams
+    assert rows["darknet-planes"].speedup > rows["darknet"].speedup >= 1.0
