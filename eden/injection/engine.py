@@ -35,6 +35,7 @@ a subset of read k's errors at a higher BER. The cells draw is then refused (it 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -75,6 +76,11 @@ COST_DENSE_DIGIT = 0.7
 DENSE_MIN_BER = (COST_DENSE_BYTE + COST_DENSE_DIGIT) / (8 * COST_GAP)
 
 DRAWS = ("auto", "gaps", "cells")
+
+#: Expected weak cells above which a map that reads densely is built without listing every weak cell first (a list
+#: holds ~25 bytes per weak cell while it is built: at BER 0.5, where every cell is weak, the weights of ResNet-18
+#: in int8 took 3.7 GB, ResNet-50's in fp32 ~20 GB); the dense mask holds one bit per cell.
+LIST_LIMIT = 1 << 22
 _THIN_TAG = 0x7  # stream tag of the monotone data-dependent thinning draws
 _GAP_TAG = 0x9  # stream tag of the monotone candidate draws
 
@@ -157,31 +163,57 @@ class WeakCellMap:
         check_disjoint(type(model).registry_name, classes)
         tag = mix_seed(*(ord(c) for c in type(model).registry_name))
         self.sparse: list[_SparseClass] = []
+        self._dense_words = DenseWords()
+        self.dense: list[DenseGroup] | None = None
+        n_bytes = -(-n_bits // 8)
+        failing = [(i, c) for i, c in enumerate(classes) if max(c.f_one, c.f_zero) > 0]
+        dense_first = path == "dense" or (path == "auto" and not self.monotone)
+        if sum(c.n_cells * c.p for _, c in failing) > LIST_LIMIT and dense_first and (
+            path == "dense" or _dense_expected_cheaper(failing, draw, n_bytes)
+        ):
+            self._build_dense_by_blocks(failing, tag)
+            return
         expected = sparse_cost = 0.0
         for i, c in enumerate(classes):
             bits, level = class_weak_bits(c, layout, n_bits, word_bits, model.seed, tag)
             bits = bits.sort().values if not self.monotone else _weakness_order(bits, level)
             if bits.numel() and max(c.f_one, c.f_zero) > 0:
-                gaps = bits.numel() * max(c.f_one, c.f_zero) * (COST_GAP + COST_THIN * (c.f_one != c.f_zero))
-                cells = bits.numel() * COST_CELL
-                chosen = draw if draw != "auto" else "cells" if not self.monotone and cells < gaps else "gaps"
-                sparse_cost += cells if chosen == "cells" else gaps
+                cost, chosen = _sparse_cost(bits.numel(), c, draw, self.monotone)
+                sparse_cost += cost
                 self.sparse.append(_SparseClass(i, bits.to(self.device), c.f_one, c.f_zero, chosen))
                 expected += bits.numel() * (c.f_one + c.f_zero) / 2
         self.expected_ber = expected / max(1, n_bits)
-        n_bytes = -(-n_bits // 8)
-        dense_cost = sum(
-            n_bytes * (COST_DENSE_BYTE + COST_DENSE_DIGIT * max(digits(f1), digits(f0)))
-            for f1, f0 in {(c.f_one, c.f_zero) for c in self.sparse}
-        )
+        dense_cost = _dense_cost(n_bytes, {(c.f_one, c.f_zero) for c in self.sparse})
         use_dense = path == "dense" or (path == "auto" and not self.monotone and dense_cost < sparse_cost)
-        self.dense: list[DenseGroup] | None = None
         if use_dense:
             groups = [(c.bits, c.f_one, c.f_zero) for c in self.sparse]
             self.dense = build_dense(groups, self.n_bits, self.device)
-        self._dense_words = DenseWords()
-        if self.dense is not None:
             self.sparse = []
+
+    def _build_dense_by_blocks(self, classes: list[tuple[int, CellClass]], tag: int) -> None:
+        """The dense masks built from the weak cells of a few physical rows at a time (``LIST_LIMIT``): the same
+        cells as one list (a row's weak cells depend on its key only), without holding a list of all of them."""
+        expected = 0.0
+
+        def parts() -> Iterator[tuple[torch.Tensor, float, float]]:
+            nonlocal expected
+            for _, c in classes:
+                rows = max(1, int(LIST_LIMIT // max(1.0, c.bitlines.numel() * c.p)))
+                for first in range(0, c.chunks.numel(), rows):
+                    sub = dataclasses.replace(c, chunks=c.chunks[first : first + rows])
+                    if c.p >= 1.0:  # every cell weak: no order statistics to draw
+                        nb = c.bitlines.numel()
+                        bits = self.layout.bit_index(
+                            sub.chunks.repeat_interleave(nb), c.bitlines.repeat(sub.chunks.numel()), self.word_bits
+                        )
+                        bits = bits[bits < self.n_bits]
+                    else:
+                        bits, _ = class_weak_bits(sub, self.layout, self.n_bits, self.word_bits, self.model.seed, tag)
+                    expected += bits.numel() * (c.f_one + c.f_zero) / 2
+                    yield bits, c.f_one, c.f_zero
+
+        self.dense = build_dense(parts(), self.n_bits, self.device)
+        self.expected_ber = expected / max(1, self.n_bits)
 
     @property
     def path(self) -> str:
@@ -193,6 +225,14 @@ class WeakCellMap:
         if self.dense is not None:
             return "dense"
         return "+".join(sorted({c.draw for c in self.sparse})) or "none"
+
+    @property
+    def nbytes(self) -> int:
+        """Memory this map holds: per weak cell its bit, byte and bit mask (sparse), or the weak masks and the
+        multi-slot pattern of the last read (dense; bounded by a slot, see ``eden.injection.dense``)."""
+        if self.dense is not None:
+            return sum(g.weak.numel() for g in self.dense) + self._dense_words.bytes
+        return sum(sum(t.numel() * t.element_size() for t in (c.bits, c.byte, c.bitmask)) for c in self.sparse)
 
     @property
     def n_weak(self) -> int:
@@ -344,6 +384,25 @@ class WeakCellMap:
         if read is not None and stride:
             byte = byte.add_(read * stride)
         return _Step(byte, cell, read, c.bitmask.index_select(0, cell), None, None)
+
+
+def _sparse_cost(n: float, c: CellClass, draw: str, monotone: bool) -> tuple[float, str]:
+    """Cost-model time of a sparse read of ``n`` weak cells of class ``c``, and the draw it uses."""
+    gaps = n * max(c.f_one, c.f_zero) * (COST_GAP + COST_THIN * (c.f_one != c.f_zero))
+    cells = n * COST_CELL
+    chosen = draw if draw != "auto" else "cells" if not monotone and cells < gaps else "gaps"
+    return (cells if chosen == "cells" else gaps), chosen
+
+
+def _dense_cost(n_bytes: int, f_pairs: set[tuple[float, float]]) -> float:
+    """Cost-model time of a dense read: one mask pass per distinct (F_V1, F_V0)."""
+    return sum(n_bytes * (COST_DENSE_BYTE + COST_DENSE_DIGIT * max(digits(f1), digits(f0))) for f1, f0 in f_pairs)
+
+
+def _dense_expected_cheaper(classes: list[tuple[int, CellClass]], draw: str, n_bytes: int) -> bool:
+    """The cost model's choice from the expected numbers of weak cells (maps too large to list first)."""
+    sparse = sum(_sparse_cost(c.n_cells * c.p, c, draw, False)[0] for _, c in classes)
+    return _dense_cost(n_bytes, {(c.f_one, c.f_zero) for _, c in classes}) < sparse
 
 
 def _weakness_order(bits: torch.Tensor, level: torch.Tensor) -> torch.Tensor:

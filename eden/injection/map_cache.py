@@ -17,10 +17,8 @@ DEFAULT_BUDGET_BYTES = 1 << 30
 
 
 def map_bytes(wcm: WeakCellMap) -> int:
-    """Memory held by a map's weak-cell lists (sparse) or masks (dense)."""
-    if wcm.dense is not None:
-        return sum(g.weak.numel() for g in wcm.dense)
-    return sum(c.bits.numel() * c.bits.element_size() for c in wcm.sparse)
+    """Memory held by a map: weak-cell lists (sparse) or masks and their read pattern (dense)."""
+    return wcm.nbytes
 
 
 class MapCache:
@@ -36,20 +34,30 @@ class MapCache:
         hit = self._maps.get(key)
         if hit is not None:
             self._maps.move_to_end(key)
-            return hit[0]
-        wcm = build()
-        self.builds += 1
-        size = map_bytes(wcm)
+            wcm = hit[0]
+        else:
+            wcm = build()
+            self.builds += 1
+        old = self._maps.get(key)
+        size = map_bytes(wcm)  # a hit is measured again: a dense map's read pattern is made at its first read
         self._maps[key] = (wcm, size)
-        self._bytes += size
-        while self._bytes > self.budget_bytes and len(self._maps) > 1:
-            _, (_, old) = self._maps.popitem(last=False)
-            self._bytes -= old
+        self._bytes += size - (old[1] if old is not None else 0)
+        self._trim()
         return wcm
+
+    def _trim(self) -> None:
+        while self._bytes > self.budget_bytes and len(self._maps) > 1:
+            _, (_, gone) = self._maps.popitem(last=False)
+            self._bytes -= gone
 
     @property
     def bytes(self) -> int:
-        """Memory the cached maps hold now (at most ``budget_bytes``, or one map when a single map is larger)."""
+        """Memory the cached maps hold, measured again now (reads since the last ``get`` may have added a dense
+        map's read pattern) and trimmed to ``budget_bytes`` (least recently used out; one map may exceed it)."""
+        for key, (wcm, _) in list(self._maps.items()):
+            self._maps[key] = (wcm, map_bytes(wcm))
+        self._bytes = sum(size for _, size in self._maps.values())
+        self._trim()
         return self._bytes
 
     def items(self) -> Iterator[tuple[Hashable, WeakCellMap]]:
