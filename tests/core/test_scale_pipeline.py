@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 TINY_CIFAR = [
     "data=fake_cifar10",
-    "data.train_size=256",
+    "data.train_size=384",
     "data.eval_size=64",
     "data.noise=1.0",
     "data.batch_size=32",
