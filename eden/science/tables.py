@@ -3,6 +3,7 @@
     python -m eden.science.tables fig8 fig8.json [more.json ...]
     python -m eden.science.tables fig10 fig10_0.json fig10_1.json ...
     python -m eden.science.tables fig11 fig11.json
+    python -m eden.science.tables boost boost.json
 """
 
 from __future__ import annotations
@@ -104,10 +105,41 @@ def tolerances(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def ratio_bounds(num: list[float], den: list[float]) -> tuple[float, float]:
+    """Conservative bounds of a ratio of two estimates from their intervals: [lo_num / hi_den, hi_num / lo_den]."""
+    return num[0] / den[1], num[1] / den[0] if den[0] > 0 else float("inf")
+
+
+def boost(rows: list[dict[str, Any]]) -> str:
+    """The default boosting rule per seed: unboosted, each outer iteration, the kept network, the control, gains."""
+    out = ["| seed | unboosted [95 % int.] | iterations: target → tolerable BER | kept [95 % int.] | control [95 % "
+           "int.] | gain vs baseline [bounds] | gain vs control [bounds] | clean acc. baseline / boosted / control "
+           "| epochs kept |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in sorted(rows, key=lambda r: r["seed"]):
+        m, ctl = r["metrics"], r["control"]
+        ub = [m["tolerable_ber_coarse_unboosted"], *r["unboosted_interval"]]
+        kept = [m["tolerable_ber_coarse"], *r["tolerable_interval"]]
+        its = "; ".join(f"{it['target_ber']:.2e} → {it['tolerable_ber']:.2e}" for it in r["iterations"])
+        gb = ratio_bounds(kept[1:], ub[1:])
+        cells = [f"{ub[0]:.2e} [{ub[1]:.2e}, {ub[2]:.2e}]", its, f"{kept[0]:.2e} [{kept[1]:.2e}, {kept[2]:.2e}]"]
+        if ctl:
+            gc = ratio_bounds(kept[1:], list(ctl["interval"]))
+            cells += [f"{ctl['tolerable_ber']:.2e} [{ctl['interval'][0]:.2e}, {ctl['interval'][1]:.2e}]",
+                      f"{m['boost_gain_vs_baseline']:.2f}x [{gb[0]:.2f}, {gb[1]:.2f}]",
+                      f"{m['boost_gain_vs_control']:.2f}x [{gc[0]:.2f}, {gc[1]:.2f}]"]  # fmt: skip
+        else:
+            cells += ["–", f"{m['boost_gain_vs_baseline']:.2f}x [{gb[0]:.2f}, {gb[1]:.2f}]", "–"]
+        accs = [m.get("baseline_acc"), m.get("boosted_acc"), m.get("control_acc")]
+        cells.append(" / ".join("–" if a is None else f"{100 * a:.2f}" for a in accs) + " %")
+        cells.append(str(r["epochs_kept"]))
+        out.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     kind, paths = sys.argv[1], sys.argv[2:]
     rows = rows_of(paths)
-    table = {"fig8": fig8, "fig10": fig10, "fig11": fig11, "tolerances": tolerances}[kind](rows)
+    table = {"fig8": fig8, "fig10": fig10, "fig11": fig11, "tolerances": tolerances, "boost": boost}[kind](rows)
     print(table)
 
 

@@ -1,0 +1,32 @@
+"""The boost table of docs/science.md (``python -m eden.science.tables boost``): gains with conservative bounds from
+the two intervals, and a row without a control says so instead of inventing a gain."""
+
+from __future__ import annotations
+
+import pytest
+
+from eden.science.tables import boost, ratio_bounds
+
+
+def row(seed: int, *, control: bool) -> dict[str, object]:
+    metrics = {"tolerable_ber_coarse_unboosted": 2e-3, "tolerable_ber_coarse": 1e-2, "boost_gain_vs_baseline": 5.0,
+               "baseline_acc": 0.987, "boosted_acc": 0.986}  # fmt: skip
+    if control:
+        metrics.update({"boost_gain_vs_control": 4.0, "control_acc": 0.99})
+    iterations = [{"target_ber": 4e-3, "tolerable_ber": 6e-3}, {"target_ber": 1.2e-2, "tolerable_ber": 1e-2}]
+    return {"seed": seed, "metrics": metrics, "unboosted_interval": [1e-3, 4e-3], "tolerable_interval": [8e-3, 1.2e-2],
+            "epochs_kept": 8, "iterations": iterations,
+            "control": {"tolerable_ber": 2.5e-3, "interval": [2e-3, 3e-3]} if control else {}}  # fmt: skip
+
+
+def test_ratio_bounds_take_the_far_ends_of_both_intervals() -> None:
+    assert ratio_bounds([8e-3, 1.2e-2], [1e-3, 4e-3]) == pytest.approx((2.0, 12.0))
+
+
+def test_boost_table_one_row_per_seed_with_gains_and_bounds() -> None:
+    lines = boost([row(1, control=False), row(0, control=True)]).splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| 0 |") and lines[3].startswith("| 1 |")
+    assert "5.00x [2.00, 12.00]" in lines[2] and "4.00x [2.67, 6.00]" in lines[2]
+    assert "4.00e-03 → 6.00e-03; 1.20e-02 → 1.00e-02" in lines[2]
+    cells = [c.strip() for c in lines[3].split("|")]
+    assert cells[5] == "–" and cells[7] == "–" and "98.70 / 98.60 / – %" in lines[3]
