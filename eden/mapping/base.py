@@ -30,7 +30,8 @@ from eden.dram.partitions import GRANULARITIES, Partition, make_partitions, unit
 from eden.dram.spec import MISSING, is_number
 from eden.errors import ConfigError
 from eden.fields import choice, integer, number, param, parse
-from eden.mapping.assign import capacity_error
+from eden.mapping.assign import algorithm1, capacity_error
+from eden.mapping.points import coarse_points
 from eden.mapping.space import Datum, Plan, Space, check_data
 from eden.mapping.table import check_table
 from eden.registry import Registry
@@ -140,6 +141,15 @@ class Mapping(ABC):
                 raise capacity_error(space, d)
         plan = self.plan(list(data), space, coarse_ber=float(coarse_ber))
         return self.table(plan, data, space)
+
+    def coarse_floor(self, data: list[Datum], device: DramDevice, *, coarse_ber: float) -> dict[str, Any]:
+        """The coarse mapping (EDEN §6: one point at the whole network's tolerable BER) of the same data on the same
+        partitions. The validate stage falls back to it before nominal, so a finer mapping that misses the target
+        in the joint check never ends up saving less than the coarse one would."""
+        space = self.space(device)
+        points = coarse_points(list(data), space, float(coarse_ber))
+        table = self.table(Plan(points=points, assignment=algorithm1(list(data), points, space)), data, space)
+        return {**table, "strategy": f"coarse floor of {self.name}"}
 
     def table(self, plan: Plan, data: list[Datum], space: Space) -> dict[str, Any]:
         """Partitions ordered nominal first, then from least to most aggressive; entries in the data's order."""

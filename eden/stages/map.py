@@ -31,12 +31,16 @@ def determining(ctx: RunContext) -> dict[str, Any]:
 
 def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
     from eden.mapping.space import data_items
-    from eden.mapping.table import save_csv, save_json, save_markdown
+    from eden.mapping.table import points_of, save_csv, save_json, save_markdown
 
     characterized = ctx.results["characterize"]
     data = data_items(ctx.data_types, str(ctx.cfg.format), characterized["tolerances"])
     strategy = ctx.members.mapping
-    table: dict[str, Any] = strategy.map(data, ctx.members.dram, coarse_ber=float(characterized["coarse_ber"]))
+    coarse_ber = float(characterized["coarse_ber"])
+    table: dict[str, Any] = strategy.map(data, ctx.members.dram, coarse_ber=coarse_ber)
+    floor = strategy.coarse_floor(data, ctx.members.dram, coarse_ber=coarse_ber)
+    if points_of(floor) != points_of(table):  # validate's fallback before nominal (the coarse strategy is its own)
+        table["coarse_floor"] = {k: floor[k] for k in ("strategy", "entries", "partitions", "estimated_energy_saving")}
     save_json(table, folder / FILES[0])
     save_csv(table, folder / FILES[1])
     save_markdown(table, folder / FILES[2])

@@ -12,8 +12,10 @@ from mapping_helpers import build, random_data, table_value
 
 from eden.dram.device import DramDevice
 from eden.mapping.assign import algorithm1, eden_order
+from eden.mapping.base import MAPPINGS
 from eden.mapping.points import best_levels, home
 from eden.mapping.space import Datum, Space, within
+from eden.mapping.table import bers_of
 
 
 def coarse_ber_for(gen: torch.Generator, data: list[Datum]) -> float:
@@ -191,3 +193,14 @@ def test_builtin_strategies_reach_table3_voltage_and_the_paper_saving(name: str)
     vdd = table["entries"][0]["vdd"]
     assert vdd == pytest.approx(1.05)
     assert table["estimated_energy_saving"] == pytest.approx((1.35 - vdd) / 1.2, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", MAPPINGS.names())
+def test_the_coarse_floor_of_any_strategy_is_the_coarse_mapping_of_the_same_data(name: str, device: DramDevice) -> None:
+    """validate's fallback before nominal: one point for every datum that tolerates the coarse BER."""
+    data = [Datum("conv1.weights", 600, 0.01), Datum("conv1.ifm", 800, 0.0), Datum("fc.weights", 3000, 0.03)]
+    floor = build(name).coarse_floor(data, device, coarse_ber=0.01)
+    coarse = build("coarse").map(data, device, coarse_ber=0.01)
+    assert bers_of(floor) == bers_of(coarse)
+    assert floor["estimated_energy_saving"] == pytest.approx(coarse["estimated_energy_saving"])
+    assert bers_of(floor)["conv1.ifm"] == 0.0 and bers_of(floor)["conv1.weights"] == bers_of(floor)["fc.weights"] > 0
