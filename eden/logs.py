@@ -85,6 +85,12 @@ def quiet_third_party() -> None:
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
+def script_logging() -> None:
+    """Logging for the ``python -m eden.science.*`` studies: timestamped INFO lines, library noise silenced."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    quiet_third_party()
+
+
 def to_run_log(text: str, level: int = logging.INFO) -> None:
     """Write ``text`` to the file handlers of the root logger only (Hydra's ``run.log``), not to the console."""
     record = logging.LogRecord("eden", level, __file__, 0, text, None, None)

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from eden.logs import script_logging
 from eden.science import context
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    script_logging()
     rows: list[dict[str, Any]] = []
     for seed in args.seeds:
         start = time.time()

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from eden.logs import script_logging
 from eden.science import context
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--variants", nargs="+", default=["curricular", "non_curricular"])
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    script_logging()
     rows: list[dict[str, Any]] = []
     for seed in args.seeds:
         base = [*args.overrides, f"seed={seed}"]

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from eden.logs import script_logging
 from eden.science import context
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=float, nargs="+", default=[0.025], help="mapping.vdd_step values (V)")
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    script_logging()
     rows: list[dict[str, Any]] = []
     for seed in args.seeds:
         for step in args.steps:

@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+from eden.logs import script_logging
 from eden.science import context
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corrections", nargs="+", default=["zero", "off"], choices=["zero", "saturate", "off"])
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    script_logging()
     from eden.stages.baseline import load_model
     from eden.stages.characterize import coarse
 

@@ -17,6 +17,7 @@ import statistics
 import time
 from typing import Any
 
+from eden.logs import script_logging
 from eden.science import context
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-bisection", action="store_true")
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    script_logging()
     from omegaconf import open_dict
 
     from eden.stages.baseline import load_model
