@@ -60,3 +60,14 @@ def test_scale_bench_runs_only_when_named() -> None:
     from eden.bench import NAMED_ONLY
 
     assert "scale" in NAMED_ONLY  # `all` keeps to the CPU-sized benches
+
+
+def test_scale_bench_threads_checked_first_and_restored() -> None:
+    import torch
+
+    with pytest.raises(SystemExit, match="--threads=0 is invalid; allowed: an integer >= 1"):
+        main(["scale", "--quick", "--device", "cpu", "--networks", "", "--threads", "0"])
+    before = torch.get_num_threads()
+    args = ["scale", "--quick", "--device", "cpu", "--networks", "", "--read-words", "1000", "--repeats", "1"]
+    assert main(args) == 0
+    assert torch.get_num_threads() == before  # --quick ran on one thread and gave the count back

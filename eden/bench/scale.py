@@ -34,6 +34,9 @@ EVAL_TARGET = {1e-3: 1.15}
 READ_TARGET = {1e-4: 1.0, 1e-3: 3.0}
 READ_WORDS = {"cuda": 250_000_000, "cpu": 25_000_000}
 QUICK_READ_WORDS = 4_000_000
+#: ``--quick`` on a CPU runs on one intra-op thread: on a shared machine every two-thread op waits for a preempted
+#: worker (a ResNet-20 training step of 32 images: 3.7-8.4 s on two threads, 0.4-0.6 s on one, load ~8).
+QUICK_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--networks", default="ResNet-20,ResNet-50", help="comma-separated subset of the networks")
     group.add_argument("--read-words", type=int, default=None, help="words of the read bench (default by device)")
     group.add_argument("--batch", type=int, default=None, help="images per batch of every network (default by mode)")
+    group.add_argument("--threads", type=int, default=None,
+                       help="torch intra-op threads (default: torch's; --quick on a CPU: 1)")  # fmt: skip
 
 
 def bench_device(args: argparse.Namespace) -> torch.device:
@@ -246,6 +251,20 @@ def run(args: argparse.Namespace) -> list[Check]:
         raise SystemExit(f"--networks: unknown {unknown[0]!r}; allowed: {', '.join(n.name for n in NETWORKS)}")
     device = bench_device(args)
     mode = "quick" if args.quick else device.type
+    threads = getattr(args, "threads", None)
+    if threads is None and args.quick and device.type == "cpu":
+        threads = QUICK_THREADS
+    if threads is not None and threads < 1:
+        raise SystemExit(f"--threads={threads} is invalid; allowed: an integer >= 1")
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads or saved)
+    try:
+        return _run(args, wanted, device, mode)
+    finally:
+        torch.set_num_threads(saved)
+
+
+def _run(args: argparse.Namespace, wanted: list[str], device: torch.device, mode: str) -> list[Check]:
     repeats = args.repeats or (2 if args.quick else 5)
     print(describe_device(device))
     words = args.read_words or (QUICK_READ_WORDS if args.quick else READ_WORDS[device.type])
