@@ -223,8 +223,8 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     model = load_boosted(ctx)
     boost = ctx.results["boost"]
     coarse_low = float(boost.get("tolerable_interval", [boost["tolerable_ber"]])[0])
-    if str(ch.fine) == "sweep":
-        return sweep(ctx, model, folder)
+    if str(ch.fine) == "sweep":  # from the lower bound too: the coarse mapping and every tolerance on the safe side
+        return sweep(ctx, model, folder, start=coarse_low if coarse_low > 0 else float(boost["tolerable_ber"]))
     tols = per_type(ctx, model, float(boost["tolerable_ber"]))
     with atomic_open(folder / "tolerances.csv", "w", newline="") as f:
         writer = csv.writer(f)
@@ -239,13 +239,12 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     }
 
 
-def sweep(ctx: RunContext, model: Any, folder: Path) -> dict[str, Any]:
-    """EDEN's data sweep (``characterize.fine=sweep``): every type starts at the coarse BER and rises by
-    ``fine_factor`` while the joint pass rule holds (see ``eden.search.fine_sweep``)."""
+def sweep(ctx: RunContext, model: Any, folder: Path, *, start: float) -> dict[str, Any]:
+    """EDEN's data sweep (``characterize.fine=sweep``): every type starts at the coarse BER (``start``, the coarse
+    interval's lower bound) and rises by ``fine_factor`` while the joint pass rule holds (``eden.search``)."""
     from eden.cache import atomic_open
 
     ch = ctx.cfg.characterize
-    start = float(ctx.results["boost"]["tolerable_ber"])
     keys = [d.key for d in ctx.data_types]
     oracle = Oracle(ctx, model, "fine")
     trace = SearchTrace()
