@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -107,18 +106,20 @@ def test_evaluate_accepts_a_model_and_an_example_input(build_platform: Callable[
 
 
 @pytest.mark.slow
-def test_tpu_on_resnet20_is_fast_first_time_and_seconds_from_cache(
+def test_tpu_on_resnet20_simulates_once_and_serves_the_second_evaluation_from_the_scalesim_cache(
     build_platform: Callable[..., Platform], tmp_path: Path
 ) -> None:
-    """Issue D acceptance: < 2 min the first time, seconds from the SCALE-Sim cache."""
+    """The time of both is a benchmark (`python -m eden.bench`), not an assertion: here the cache is filled by the
+    first evaluation and gives the same result to the second one."""
     topo, point = resnet20(), table3_point(-0.30, -5.5)
-    timings = []
+    results, simulated = [], []
     for _ in range(2):
-        start = time.perf_counter()
         tpu = build_platform("tpu", cache_dir=str(tmp_path))
         tpu.set_cache_root(tmp_path)  # an explicit folder wins over the run's cache root
-        result = tpu.evaluate(topo, uniform_mapping(topo, point), VENDOR_A, data_format="int8")
-        timings.append(time.perf_counter() - start)
-    assert timings[0] < 120 and timings[1] < 5
+        results.append(tpu.evaluate(topo, uniform_mapping(topo, point), VENDOR_A, data_format="int8"))
+        simulated.append(tpu.runner.simulated)  # layers this platform's runner simulated (not read from the cache)
+    assert simulated[0] > 0 and simulated[1] == 0
+    first, result = results
+    assert result.dram_energy_reduction == first.dram_energy_reduction and result.speedup == first.speedup
     assert any(r.source == "scalesim" for r in result.layers)
     assert result.reduction("paper") == pytest.approx(0.25)
