@@ -140,13 +140,12 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     est = measure("mapping")
     floor = mapped.get("coarse_floor")
     floor_bers = None if floor is None else {e["data_type"]: float(e["ber"]) for e in floor["entries"]}
-    used_floor = False
 
     def to_floor(label: str) -> Any:
-        nonlocal entries, partitions, floor_bers, used_floor
+        nonlocal entries, partitions, floor_bers
         assert floor is not None
         entries, partitions = [dict(e) for e in floor["entries"]], partitions_of(ctx, floor)
-        floor_bers, used_floor = None, True
+        floor_bers = None  # the floor is the mapping now: the back-off continues from it without one
         return measure(f"{label}: the coarse floor (every data type at the coarse mapping's point)")
 
     backoff = 0
@@ -176,7 +175,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         "required_acc": required,
         "backoff_rounds": backoff,
         "fallback_nominal": fallback,
-        "fallback_coarse_floor": used_floor,
+        "fallback_coarse_floor": floor is not None and floor_bers is None,
         "rounds": rounds,
     }
     atomic_write_json(folder / "validated_mapping.json", result)
