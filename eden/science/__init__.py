@@ -4,6 +4,7 @@ JSON/CSV result, so the tables in the docs are reproducible with one command eac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -27,3 +28,10 @@ def context(overrides: Sequence[str], *, upto: str) -> Any:
                      cache=StageCache(cfg.paths.cache))  # fmt: skip
     ctx.memo["metrics"] = run_stages(ctx)  # every stage's finalize metrics, as a pipeline run logs them
     return ctx
+
+
+def save_rows(path: str | Path, overrides: Sequence[str], rows: list[dict[str, Any]], **extra: Any) -> None:
+    """The study's result so far (rewritten after every row, atomically: an interrupted study keeps what it had)."""
+    from eden.cache import atomic_write_json
+
+    atomic_write_json(Path(path), {"overrides": list(overrides), "rows": rows, **extra})

@@ -9,13 +9,12 @@ per-iteration record kept (where the gain goes). Writes one JSON row per seed as
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import time
 from typing import Any
 
 from eden.logs import script_logging
-from eden.science import context
+from eden.science import context, save_rows
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         ctx = context([*args.overrides, f"seed={seed}", "retrain.control=true"], upto="boost")
         rows.append(row_of(ctx, seed, time.time() - start))
         log.info("%s", rows[-1])
-        with open(args.out, "w") as f:
-            json.dump({"overrides": args.overrides, "rows": rows}, f, indent=1)
+        save_rows(args.out, args.overrides, rows)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,11 @@ BER (the same multiples for every seed: nothing tuned per seed). Writes one JSON
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from typing import Any
 
 from eden.logs import script_logging
-from eden.science import context
+from eden.science import context, save_rows
 
 log = logging.getLogger(__name__)
 KEYS = ("tolerable_ber_coarse_unboosted", "tolerable_ber_coarse", "tolerable_ber_coarse_lo", "tolerable_ber_coarse_hi",
@@ -54,8 +53,7 @@ def main(argv: list[str] | None = None) -> None:
                        **metrics_of(ctx)}  # fmt: skip
                 rows.append(row)
                 log.info("%s", row)
-                with open(args.out, "w") as f:
-                    json.dump({"overrides": args.overrides, "rows": rows}, f, indent=1)
+                save_rows(args.out, args.overrides, rows)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ mapping at the accuracy target, for several seeds (each seed trains its own base
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from typing import Any
 
 from eden.logs import script_logging
-from eden.science import context
+from eden.science import context, save_rows
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,7 @@ def main(argv: list[str] | None = None) -> None:
                         row[k] = float(m[k])
                 rows.append(row)
                 log.info("%s", {k: v for k, v in row.items() if k != "estimates"})
-                with open(args.out, "w") as f:
-                    json.dump({"overrides": args.overrides, "rows": rows}, f, indent=1)
+                save_rows(args.out, args.overrides, rows)
 
 
 if __name__ == "__main__":

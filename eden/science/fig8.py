@@ -12,12 +12,11 @@ weak DQ carrying the MSB of every byte (docs/injection.md, "DDR4 rank") is ``bit
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from typing import Any
 
 from eden.logs import script_logging
-from eden.science import context
+from eden.science import context, save_rows
 
 log = logging.getLogger(__name__)
 BASE_STEP = 1_000_000
@@ -55,8 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                                  "ber": tol.ber, "low": tol.low, "high": tol.high, "reference": tol.reference,
                                  "curve": curve})  # fmt: skip
                     log.info("%s", {k: v for k, v in rows[-1].items() if k != "curve"})
-                    with open(args.out, "w") as f:
-                        json.dump({"overrides": args.overrides, "rows": rows}, f, indent=1)
+                    save_rows(args.out, args.overrides, rows)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ estimate, its interval, the evaluations (error seeds x sample images) and the se
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import statistics
 import time
 from typing import Any
 
 from eden.logs import script_logging
-from eden.science import context
+from eden.science import context, save_rows
 
 log = logging.getLogger(__name__)
 BASE_STEP = 1_000_000  # error-seed offset between re-characterizations (each uses far fewer seeds)
@@ -78,17 +77,14 @@ def main(argv: list[str] | None = None) -> None:
             row["bisection_seconds"] = time.perf_counter() - t1
         rows.append(row)
         log.info("%s", row)
-        with open(args.out, "w") as f:  # written as we go
-            json.dump({"overrides": args.overrides, "network": args.network, "rows": rows}, f, indent=1)
+        save_rows(args.out, args.overrides, rows, network=args.network)  # written as we go
     summary: dict[str, Any] = {}
     for key in ("ber", "bisection_ber"):
         vals = [r[key] for r in rows if key in r]
         if vals:
             med = statistics.median(vals)
             summary[key] = {"median": med, "max_rel_dev": max(abs(v / med - 1) for v in vals) if med else None}
-    with open(args.out, "w") as f:
-        json.dump({"overrides": args.overrides, "network": args.network, "rows": rows, "summary": summary}, f,
-                  indent=1)  # fmt: skip
+    save_rows(args.out, args.overrides, rows, network=args.network, summary=summary)
     log.info("summary %s", summary)
 
 

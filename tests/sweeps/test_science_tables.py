@@ -3,6 +3,8 @@ the two intervals, and a row without a control says so instead of inventing a ga
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from eden.science.tables import boost, ratio_bounds
@@ -30,3 +32,21 @@ def test_boost_table_one_row_per_seed_with_gains_and_bounds() -> None:
     assert "4.00e-03 → 6.00e-03; 1.20e-02 → 1.00e-02" in lines[2]
     cells = [c.strip() for c in lines[3].split("|")]
     assert cells[5] == "–" and cells[7] == "–" and "98.70 / 98.60 / – %" in lines[3]
+
+
+def test_a_study_file_is_rewritten_whole_after_each_row(tmp_path: Path) -> None:
+    """Every study saves through eden.science.save_rows: the file always holds all rows so far, never half of one."""
+    import json
+
+    from eden.science import save_rows
+
+    out = tmp_path / "study.json"
+    rows: list[dict[str, object]] = []
+    for seed in (0, 1):
+        rows.append(row(seed, control=seed == 1))
+        save_rows(out, ["data=digits"], rows, network="lenet5")
+        saved = json.loads(out.read_text())
+        assert saved["overrides"] == ["data=digits"] and saved["network"] == "lenet5"
+        assert [r["seed"] for r in saved["rows"]] == list(range(seed + 1))
+    assert [p.name for p in tmp_path.iterdir()] == ["study.json"]  # no temporary file left behind
+    assert len(boost(saved["rows"]).splitlines()) == 2 + 2  # the table reads the saved rows: header + one per seed
