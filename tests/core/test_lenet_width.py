@@ -32,5 +32,5 @@ def test_width_scales_every_hidden_layer_and_keeps_the_output(width: int) -> Non
 
 @pytest.mark.parametrize("width", [0, -1, 1.5, True])
 def test_bad_width_is_refused_naming_the_field(width: object) -> None:
-    with pytest.raises(ValueError, match="model.width"):
+    with pytest.raises(ValueError, match=r"model\.width"):
         LeNet5(num_classes=10, in_channels=1, width=width)  # type: ignore[arg-type]
