@@ -25,6 +25,7 @@ SMALL = [
 TINY: dict[str, list[str]] = {
     "quick": SMALL,
     # the science presets are multiruns: the tiny form also pins each swept key to one value (one job each)
+    "boost_wide": [*SMALL, "data=digits", "seed=0"],
     "fig8_error_models": [*SMALL, "data=digits", "error_model=uniform", "format=int8", "correction=zero", "seed=0"],
     "fig10_retraining": [*SMALL, "data=digits", "retrain=curricular", "retrain.target_ber=1e-2", "seed=0"],
     "fig11_tolerances": [*SMALL, "data=digits", "mapping=fine", "mapping.vdd_step=0.025", "seed=0"],
