@@ -99,9 +99,7 @@ def digits(p: float) -> int:
     return 0 if m <= 0 or m >= 65536 else 16 - ((m & -m).bit_length() - 1)
 
 
-def bernoulli_words_by_value(
-    stored: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator
-) -> torch.Tensor:
+def bernoulli_words_by_value(stored: torch.Tensor, f_one: float, f_zero: float, gen: torch.Generator) -> torch.Tensor:
     """int64 words whose bit b is Bernoulli(f_one) where ``stored``'s bit b is 1, else Bernoulli(f_zero).
 
     One random fraction V per cell compared with the cell's own threshold (f_one or f_zero by its stored bit),

@@ -133,8 +133,6 @@ class _Step:
         return bm & (a0 ^ (orig & (a1 ^ a0)))  # bitwise select: a1 where the stored bit is 1, else a0
 
 
-
-
 class WeakCellMap:
     """The fixed weak cells of one data type under one error model, and the per-read sampler."""
 
@@ -168,8 +166,10 @@ class WeakCellMap:
         n_bytes = -(-n_bits // 8)
         failing = [(i, c) for i, c in enumerate(classes) if max(c.f_one, c.f_zero) > 0]
         dense_first = path == "dense" or (path == "auto" and not self.monotone)
-        if sum(c.n_cells * c.p for _, c in failing) > LIST_LIMIT and dense_first and (
-            path == "dense" or _dense_expected_cheaper(failing, draw, n_bytes)
+        if (
+            sum(c.n_cells * c.p for _, c in failing) > LIST_LIMIT
+            and dense_first
+            and (path == "dense" or _dense_expected_cheaper(failing, draw, n_bytes))
         ):
             self._build_dense_by_blocks(failing, tag)
             return

@@ -51,6 +51,7 @@ __all__ = [
 #: batch replaces the pass over those samples alone (selecting and copying rows back costs about a pass too).
 FULL_PASS_SHARE = 0.5
 
+
 class NetworkInjector:
     """Corrupt each data type of ``model`` on its way in (see module doc). A context manager, or attach/detach."""
 
