@@ -6,6 +6,7 @@ All of them take the random numbers from a ``torch.Generator`` on the data's dev
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -22,28 +23,46 @@ def threshold_draw(
     One V per candidate serves both thresholds (a cell holds one value). F is rounded to 2^-b with b = 16,
     unless that moves some nonzero F by more than 0.1 %, then b = 32 (twice the random bits).
     """
-    fs = [f for f in (f_one, f_zero) if 0 < f < 1]
-    bits = fraction_bits(f_one, f_zero)
-    dtype = torch.int16 if bits == 16 else torch.int32
+    bits, dtype, any_random, t_one, t_zero = _thresholds(f_one, f_zero)
     r: torch.Tensor | None = None
-    if fs:
+    if any_random:
         words = -(-k * bits // 64)
         r = torch.empty(words, dtype=torch.int64, device=gen.device).random_(-(2**63), None, generator=gen)
         r = r.view(dtype)[:k]
 
-    def below(f: float) -> torch.Tensor | None:
-        m = round(f * 2**bits)
-        if m >= 2**bits:
+    def below(t: int | None) -> torch.Tensor | None:
+        if t is None:
             return None  # always fails
-        if m <= 0:
+        if t == _NEVER:
             return torch.zeros(k, dtype=torch.uint8, device=gen.device)
         assert r is not None
-        return (r < m - 2 ** (bits - 1)).view(torch.uint8).neg_()  # P(V < m - 2^(b-1)) = m / 2^b
+        return (r < t).view(torch.uint8).neg_()
 
-    a1 = below(f_one)
-    return (a1, a1) if f_one == f_zero else (a1, below(f_zero))
+    a1 = below(t_one)
+    return (a1, a1) if f_one == f_zero else (a1, below(t_zero))
 
 
+_NEVER = -(1 << 40)  # a threshold no random fraction lies below (F rounds to 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _thresholds(f_one: float, f_zero: float) -> tuple[int, torch.dtype, bool, int | None, int | None]:
+    """``threshold_draw``'s constants of (F_V1, F_V0), once per pair (Python arithmetic per read added up):
+    fraction bits b, their integer dtype, whether any F needs random bits, and per F the level a signed b-bit
+    random V must lie below (P = m / 2^b for F rounded to m / 2^b), None where it always fails, ``_NEVER``."""
+    bits = fraction_bits(f_one, f_zero)
+
+    def level(f: float) -> int | None:
+        m = round(f * 2**bits)
+        if m >= 2**bits:
+            return None
+        return _NEVER if m <= 0 else m - 2 ** (bits - 1)  # P(V < m - 2^(b-1)) = m / 2^b
+
+    any_random = any(0 < f < 1 for f in (f_one, f_zero))
+    return bits, torch.int16 if bits == 16 else torch.int32, any_random, level(f_one), level(f_zero)
+
+
+@functools.lru_cache(maxsize=1024)
 def fraction_bits(*fs: float) -> int:
     """Bits of the random fractions a cells draw compares with ``fs``: 16, or 32 when rounding some nonzero F
     to 2^-16 would move it by more than 0.1 % (F < ~0.008 off the 2^-16 grid)."""

@@ -85,6 +85,15 @@ _THIN_TAG = 0x7  # stream tag of the monotone data-dependent thinning draws
 _GAP_TAG = 0x9  # stream tag of the monotone candidate draws
 
 
+#: A step's candidates: storage byte, weak cell, read (None for one read), bit mask in the byte.
+_Candidates = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]
+
+#: Candidates (weak cells × reads) up to which a cells draw keeps its candidate tensors for the next call with the
+#: same shapes (~25 bytes each: ~1.6 MB per class and shape at most), and the shapes kept per class.
+PLAN_LIMIT = 1 << 16
+PLAN_SHAPES = 4
+
+
 @dataclass
 class _SparseClass:
     index: int
@@ -94,6 +103,9 @@ class _SparseClass:
     draw: str = "gaps"
     byte: torch.Tensor = field(init=False)  # bits >> 3
     bitmask: torch.Tensor = field(init=False)  # uint8 1 << (bits & 7)
+
+    #: (reads, slot stride) → the cells draw's candidates by steps (``WeakCellMap._cell_plan``); read-only tensors
+    plans: dict[tuple[int, int], list[_Candidates]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.byte = self.bits >> 3
@@ -161,6 +173,7 @@ class WeakCellMap:
         check_disjoint(type(model).registry_name, classes)
         tag = mix_seed(*(ord(c) for c in type(model).registry_name))
         self.sparse: list[_SparseClass] = []
+        self._weak_words: torch.Tensor | None = None
         self._dense_words = DenseWords()
         self.dense: list[DenseGroup] | None = None
         n_bytes = -(-n_bits // 8)
@@ -240,6 +253,17 @@ class WeakCellMap:
             return sum(int(_POPCOUNT.to(g.weak.device)[g.weak.long()].sum()) for g in self.dense)
         return sum(c.bits.numel() for c in self.sparse)
 
+    def weak_words(self) -> torch.Tensor | None:
+        """Sorted indices of the words (of ``word_bits``) holding a weak cell: the only words a read can change.
+        None on the dense path (no list of weak cells). Computed once per map."""
+        if self.dense is not None:
+            return None
+        if self._weak_words is None:
+            bits = [c.bits for c in self.sparse]
+            words = torch.cat(bits) if bits else torch.empty(0, dtype=torch.int64, device=self.device)
+            self._weak_words = torch.unique(torch.div(words, self.word_bits, rounding_mode="floor"))
+        return self._weak_words
+
     # --- reads ------------------------------------------------------------------------------------------
     def corrupt_(self, data: torch.Tensor, generator: torch.Generator | ReadStreams) -> Flips:
         """Flip the bits that fail on this read of ``data`` (flat uint8 storage bytes) in place.
@@ -283,8 +307,9 @@ class WeakCellMap:
             for step in self._class_steps(c, streams, reads, data.numel() // reads):
                 orig = data.index_select(0, step.byte)
                 mask = step.mask(orig)
-                # carry-free add of distinct bits: +m sets a clear bit, −m (mod 256) clears a set one
-                data.scatter_add_(0, step.byte, mask - (orig & mask).mul_(2))
+                # carry-free add of distinct bits: +m sets a clear bit, −m (mod 256) clears a set one; (o ^ m) − o
+                # is that sum, m − 2·(o & m), in one op fewer
+                data.scatter_add_(0, step.byte, (orig ^ mask).sub_(orig))
                 parts.append((step.byte, orig, mask))
         return Flips(parts=parts)
 
@@ -313,7 +338,10 @@ class WeakCellMap:
         bits_parts, read_parts = [], []
         for c in self.sparse:
             for step in self._class_steps(c, streams, reads, 0):
-                keep = step.mask(data.index_select(0, step.byte)).nonzero().squeeze(1)
+                if step.a1 is step.a0 and step.a1 is not None:  # fails alike whatever the cell holds (bit masks ≠ 0)
+                    keep = step.a1.nonzero().squeeze(1)
+                else:
+                    keep = step.mask(data.index_select(0, step.byte)).nonzero().squeeze(1)
                 bits_parts.append(c.bits.index_select(0, step.cell.index_select(0, keep)))
                 read_parts.append(step.read.index_select(0, keep) if step.read is not None else torch.zeros_like(keep))
         if not bits_parts:
@@ -334,15 +362,9 @@ class WeakCellMap:
         gen = torch.Generator(device=self.device).manual_seed(mix_seed(streams.call_seed, c.index))
         n = c.bits.numel()
         if c.draw == "cells":
-            per_step = max(1, STEP // reads)
-            for start in range(0, n, per_step):
-                end = min(n, start + per_step)
-                if reads == 1:  # contiguous cells: views, no gathers
-                    cell = torch.arange(start, end, device=self.device)
-                    step = _Step(c.byte[start:end], cell, None, c.bitmask[start:end], None, None)
-                else:
-                    step = self._step(c, torch.arange(start * reads, end * reads, device=self.device), reads, stride)
-                step.a1, step.a0 = threshold_draw(c.f_one, c.f_zero, step.byte.numel(), gen)
+            for byte, cell, read, bitmask in self._cell_plan(c, reads, stride):
+                step = _Step(byte, cell, read, bitmask, None, None)
+                step.a1, step.a0 = threshold_draw(c.f_one, c.f_zero, byte.numel(), gen)
                 yield step
             return
         keep_ones = c.f_one >= c.f_zero
@@ -353,6 +375,31 @@ class WeakCellMap:
                 thin = (torch.rand(picked.numel(), generator=gen, device=self.device) < q).view(torch.uint8)
                 step.a1, step.a0 = (None, thin.neg_()) if keep_ones else (thin.neg_(), None)
             yield step
+
+    def _cell_plan(self, c: _SparseClass, reads: int, stride: int) -> list[_Candidates]:
+        """The candidates of a cells draw over ``reads`` reads by steps: every weak cell in every read, so they
+        depend on the shapes only. Kept for the next call when small (``PLAN_LIMIT``): a network evaluation reads
+        each IFM and weight tensor with the same shapes batch after batch, and building them was most of the
+        per-call ops of a small read."""
+        plan = c.plans.get((reads, stride))
+        if plan is not None:
+            return plan
+        n = c.bits.numel()
+        per_step = max(1, STEP // reads)
+        plan = []
+        for start in range(0, n, per_step):
+            end = min(n, start + per_step)
+            if reads == 1:  # contiguous cells: views, no gathers
+                cell = torch.arange(start, end, device=self.device)
+                plan.append((c.byte[start:end], cell, None, c.bitmask[start:end]))
+            else:
+                st = self._step(c, torch.arange(start * reads, end * reads, device=self.device), reads, stride)
+                plan.append((st.byte, st.cell, st.read, st.bitmask))
+        if n * reads <= PLAN_LIMIT:
+            if len(c.plans) >= PLAN_SHAPES:  # a few shapes per data type (batch sizes, draw-ahead sizes)
+                c.plans.pop(next(iter(c.plans)))
+            c.plans[(reads, stride)] = plan
+        return plan
 
     def _monotone_steps(self, c: _SparseClass, streams: ReadStreams, reads: int, stride: int) -> Iterator[_Step]:
         """Candidates of a monotone class: each read from its own counter-based stream, over the weak cells in

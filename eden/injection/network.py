@@ -51,6 +51,13 @@ __all__ = [
 #: batch replaces the pass over those samples alone (selecting and copying rows back costs about a pass too).
 FULL_PASS_SHARE = 0.5
 
+#: IFM correction: a read batch checks the words holding a weak cell in every sample (instead of finding the
+#: flipped words) when there are at most this many of them, and at most ``WEAK_WORDS_PER_FLIP`` per expected flip.
+WEAK_WORDS_LIMIT = 1 << 16
+WEAK_WORDS_PER_FLIP = 8
+#: Out-of-range samples up to which each is corrected in place, one row at a time (fewer ops than gathering them).
+FEW_ROWS = 4
+
 
 class NetworkInjector:
     """Corrupt each data type of ``model`` on its way in (see module doc). A context manager, or attach/detach."""
@@ -87,6 +94,7 @@ class NetworkInjector:
         self._maps = map_cache if map_cache is not None else shared_map_cache()
         self._weights = WeightReads(self.fmt, self.corrector, self._map, self.reads)
         self._slot_maps: dict[tuple[str, int, torch.device], WeakCellMap] = {}
+        self._weak_pos: dict[tuple[str, int, int, int, torch.device], torch.Tensor | None] = {}
         self._handles: list[Any] = []
         self._swapped: dict[str, nn.Parameter] = {}
         self.assignment: dict[str, DataTypeFaults] = {}
@@ -112,6 +120,7 @@ class NetworkInjector:
         self.assignment, self.layouts = dict(assignment), layouts
         self._faulty = {k: f for k, f in assignment.items() if f.ber > 0}
         self._slot_maps.clear()
+        self._weak_pos.clear()
         self._weights.invalidate()
 
     def faults(self, key: str) -> DataTypeFaults | None:
@@ -185,19 +194,21 @@ class NetworkInjector:
             return x
         rows = x.detach().reshape(1 if x.dim() <= 1 else x.shape[0], -1)
         batch = encode_batch(self.fmt, rows)
-        flips = None
-        if faults is not None:
+        if faults is None:
+            values = decode_batch(self.fmt, batch, x.dtype)
+        else:
             wcm = self._map(dt, faults, storage_bits(self.fmt, batch.numel), x.device)
             flips = wcm.corrupt_reads_(batch.data, batch.reads, self.reads.take(dt.key, batch.reads))
-        values = decode_batch(self.fmt, batch, x.dtype)
-        if flips is not None and self.correction != "off":
-            self._correct_ifm(dt, rows, values, batch, flips, widen=torch.is_grad_enabled())
+            values = decode_batch(self.fmt, batch, x.dtype)
+            if self.correction != "off":
+                self._correct_ifm(dt, wcm, rows, values, batch, flips, widen=torch.is_grad_enabled())
         values = values.view(x.shape)
         return StraightThrough.apply(x, values) if torch.is_grad_enabled() and x.requires_grad else values
 
     def _correct_ifm(
         self,
         dt: DataType,
+        wcm: WeakCellMap,
         rows: torch.Tensor,
         values: torch.Tensor,
         batch: StoredBatch,
@@ -208,33 +219,54 @@ class NetworkInjector:
         """Correct a read batch; only the words the read changed can be implausible where the clean values are
         plausible, so only those are checked (cost ∝ flips), plus a full pass over the samples whose clean values
         leave the range (a batch outside the data the range was recorded on: usually a few samples, not all).
+        A small region checks the words holding a weak cell in every sample instead of the flipped ones (a
+        superset: a clean plausible value is never changed, so the result is the same): their positions depend
+        on the shapes only and are kept, which saves the ops that find the flipped words (``_weak_positions``).
 
         ``widen`` (retraining): the range also covers this batch's clean values, as the network's activations
         drift while it learns; the ranges are re-recorded after retraining (see ``WeightReads.fresh``).
         """
         assert self.ranges is not None
         lo, hi = self.ranges[dt.key]
+        mode, nan = self.correction, self.fmt.is_float
         row_lo, row_hi = batch.row_min, batch.row_max
-        if row_lo is not None and row_hi is not None:
-            clean_lo, clean_hi = torch.stack((row_lo.min(), row_hi.max())).tolist()  # one host sync
-        else:
-            clean_lo, clean_hi = (float(v) for v in torch.aminmax(rows)) if rows.numel() else (lo, hi)
-        if widen and clean_lo == clean_lo and clean_hi == clean_hi:
-            lo, hi = min(lo, clean_lo), max(hi, clean_hi)
+        bad: list[int] | None = None  # samples holding clean values outside [lo, hi], once known
+        if widen or row_lo is None or row_hi is None:
+            if row_lo is not None and row_hi is not None:
+                clean_lo, clean_hi = torch.stack((row_lo.min(), row_hi.max())).tolist()  # one host sync
+            else:
+                clean_lo, clean_hi = (float(v) for v in torch.aminmax(rows)) if rows.numel() else (lo, hi)
+            if widen and clean_lo == clean_lo and clean_hi == clean_hi:
+                lo, hi = min(lo, clean_lo), max(hi, clean_hi)
+            if lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test)
+                bad = []
+            elif row_lo is None or row_hi is None:
+                row_lo, row_hi = rows.amin(dim=1), rows.amax(dim=1)
         bounds = grid_bounds(self.fmt, lo, hi, batch.scale, values.dtype, values.device)
         if flips.mask is not None:
-            correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
+            correct_(values, mode, *bounds, may_be_nan=nan)
             return
-        if not lo <= clean_lo <= clean_hi <= hi:  # (NaN fails the test too)
-            if row_lo is None or row_hi is None:
-                row_lo, row_hi = rows.amin(dim=1), rows.amax(dim=1)
-            bad = ((row_lo.view(-1) >= lo) & (row_hi.view(-1) <= hi)).logical_not_().nonzero().squeeze(1)
-            if bad.numel() >= FULL_PASS_SHARE * batch.reads:
-                correct_(values, self.correction, *bounds, may_be_nan=self.fmt.is_float)
+        if bad is None:  # one host sync; NaN extremes count as outside
+            assert row_lo is not None and row_hi is not None
+            bad = ((row_lo >= lo) & (row_hi <= hi)).logical_not_().view(-1).nonzero().view(-1).tolist()
+        if bad:
+            if len(bad) >= FULL_PASS_SHARE * batch.reads:
+                correct_(values, mode, *bounds, may_be_nan=nan)
                 return
-            lo_b, hi_b = (b.index_select(0, bad) if b.dim() == 2 else b for b in bounds)
-            part = correct_(values.index_select(0, bad), self.correction, lo_b, hi_b, may_be_nan=self.fmt.is_float)
-            values.index_copy_(0, bad, part)  # the other samples' flipped words follow (correction is idempotent)
+            if len(bad) <= FEW_ROWS:  # in place on each row (a view): no gather and copy back
+                for r in bad:
+                    correct_(values[r], mode, *(b[r] if b.dim() == 2 else b for b in bounds), may_be_nan=nan)
+            else:
+                index = torch.tensor(bad, device=values.device)
+                lo_b, hi_b = (b.index_select(0, index) if b.dim() == 2 else b for b in bounds)
+                values.index_copy_(0, index, correct_(values.index_select(0, index), mode, lo_b, hi_b, may_be_nan=nan))
+            # the other samples' flipped words follow (the correction is idempotent on these samples' words)
+        weak = self._weak_positions(dt, wcm, batch)
+        if weak is not None:  # (reads, words): the row bounds broadcast, no per-word gather of them
+            flat = values.view(-1)
+            checked = correct_(flat.index_select(0, weak.view(-1)).view(weak.shape), mode, *bounds, may_be_nan=nan)
+            flat.index_copy_(0, weak.view(-1), checked.view(-1))
+            return
         changed = flips.changed_bytes()
         if changed is None or not changed.numel():
             return
@@ -251,9 +283,27 @@ class NetworkInjector:
             pos = row * batch.numel + col
         # per-sample bounds (integer formats: per-sample scales) at the words' samples; one pair broadcasts
         lo_t, hi_t = (b.view(-1).index_select(0, row) if b.dim() == 2 else b for b in bounds)
-        flat.index_copy_(
-            0, pos, correct_(flat.index_select(0, pos), self.correction, lo_t, hi_t, may_be_nan=self.fmt.is_float)
-        )
+        flat.index_copy_(0, pos, correct_(flat.index_select(0, pos), mode, lo_t, hi_t, may_be_nan=nan))
+
+    def _weak_positions(self, dt: DataType, wcm: WeakCellMap, batch: StoredBatch) -> torch.Tensor | None:
+        """(reads, k) positions in the batch's values of the k words holding a weak cell, in every sample; None
+        where checking them would cost more than finding the flipped words (many weak cells per flip, or a large
+        region: ``WEAK_WORDS_LIMIT``, ``WEAK_WORDS_PER_FLIP``) or on the dense path. Kept per shape."""
+        key = (dt.key, wcm.n_bits, batch.reads, batch.numel, wcm.device)
+        if key in self._weak_pos:
+            return self._weak_pos[key]
+        words = wcm.weak_words()
+        pos = None
+        if words is not None:
+            words = words[words < batch.numel]  # int4: not the padding nibble
+            flips = max(1.0, wcm.expected_ber * wcm.n_bits)
+            if words.numel() * batch.reads <= WEAK_WORDS_LIMIT and words.numel() <= WEAK_WORDS_PER_FLIP * flips:
+                first = torch.arange(batch.reads, device=words.device).mul_(batch.numel).unsqueeze(1)
+                pos = first + words.unsqueeze(0)
+        if len(self._weak_pos) >= 256:  # many batch shapes: start over rather than grow
+            self._weak_pos.clear()
+        self._weak_pos[key] = pos
+        return pos
 
     # --- shared -------------------------------------------------------------------------------------
     def _map(self, dt: DataType, faults: DataTypeFaults, n_bits: int, device: torch.device) -> WeakCellMap:

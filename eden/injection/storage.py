@@ -116,6 +116,25 @@ def raw_words(fmt: Format, data: torch.Tensor, words: torch.Tensor) -> torch.Ten
     return raw & ((1 << fmt.bits) - 1)
 
 
+_SIGNED = {8: torch.int8, 16: torch.int16, 32: torch.int32}
+
+
+def decode_flipped(
+    fmt: Format, data: torch.Tensor, words: torch.Tensor, mask: torch.Tensor, scale: float | None, dtype: torch.dtype
+) -> torch.Tensor:
+    """Values of words ``words`` of one stored tensor with the bits ``mask`` (int64, per word) flipped:
+    ``decode_raw(fmt, raw_words(fmt, data, words) ^ mask, scale, dtype)``, bit for bit, in about half the ops for
+    whole-byte words (the stored words viewed as signed integers of their width, two's complement as decoded)."""
+    if fmt.bits == 4:
+        return decode_raw(fmt, raw_words(fmt, data, words) ^ mask, scale, dtype)
+    signed = _SIGNED[fmt.bits]
+    w = data.view(signed).index_select(0, words).bitwise_xor_(mask.to(signed))  # to(): wraps, as the bits are
+    if fmt.is_float:
+        return w.view(_FLOAT[fmt.name]).to(dtype)
+    assert scale is not None
+    return w.to(dtype) * scale
+
+
 def decode_raw(fmt: Format, raw: torch.Tensor, scale: float | None, dtype: torch.dtype) -> torch.Tensor:
     """Values of bit patterns ``raw`` (non-negative int64 of ``fmt.bits`` bits), as ``Format.decode`` gives them."""
     signed = raw - ((raw >> (fmt.bits - 1)) & 1) * (1 << fmt.bits)  # two's complement sign extension

@@ -15,6 +15,7 @@ shift the random numbers of every later read. Instead each read has its own coun
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -46,6 +47,7 @@ def as_streams(rng: torch.Generator | ReadStreams) -> ReadStreams:
     return ReadStreams(int(torch.randint(1 << 62, (1,), generator=rng, device=rng.device)))
 
 
+@functools.lru_cache(maxsize=4096)
 def data_type_id(key: str) -> int:
     """A stable integer of a data type's name (the same in every process: not Python's salted ``hash``)."""
     return mix_seed(*key.encode())
@@ -57,13 +59,17 @@ class ReadCounter:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self._next: dict[str, int] = {}
+        self._seeds: dict[str, int] = {}  # per data type: its streams' seed (pure Python hashing: once per key)
 
     def next_index(self, key: str) -> int:
         return self._next.get(key, 0)
 
     def peek(self, key: str) -> ReadStreams:
         """Streams of data type ``key`` from its next read on (nothing taken)."""
-        return ReadStreams(mix_seed(self.seed, data_type_id(key)), self.next_index(key))
+        seed = self._seeds.get(key)
+        if seed is None:
+            seed = self._seeds[key] = mix_seed(self.seed, data_type_id(key))
+        return ReadStreams(seed, self.next_index(key))
 
     def advance(self, key: str, reads: int = 1) -> None:
         self._next[key] = self.next_index(key) + reads

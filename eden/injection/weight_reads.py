@@ -23,7 +23,7 @@ from eden.formats import Encoded, Format
 from eden.injection.correction import Corrector, grid_bounds
 from eden.injection.engine import WeakCellMap
 from eden.injection.placement import DataTypeFaults
-from eden.injection.storage import decode_raw, raw_words
+from eden.injection.storage import decode_flipped
 from eden.injection.streams import ReadCounter
 
 #: Eval-mode weight reads drawn ahead in one call: at most this many reads, about this many flips per draw
@@ -60,7 +60,7 @@ class _WeightCache:
     enc: Encoded
     values: torch.Tensor  # decoded (and corrected when faulty) clean values, flat
     buf: torch.Tensor | None = None  # what the layer reads: ``values`` with the last read's flipped words
-    dirty: torch.Tensor | None = None
+    dirty: tuple[torch.Tensor, torch.Tensor] | None = None  # the last read's flipped words and their clean values
     bounds: tuple[torch.Tensor, torch.Tensor] | None = None  # correction bounds on this tensor's grid
     queue: _ReadQueue | None = None  # reads drawn ahead (sparse path)
     ahead: int = 1  # reads the next draw ahead may take: x4 per draw up to the caps
@@ -69,21 +69,22 @@ class _WeightCache:
 @dataclass
 class _ReadQueue:
     """Reads ``first, first + 1, …`` of unchanging weights drawn ahead in one vectorized call: the r-th changes
-    ``words[o_r:o_r+1]``."""
+    ``words[o_r:o_{r+1}]`` to ``values[o_r:o_{r+1}]``; ``clean`` holds those words' clean values (to undo it)."""
 
     words: torch.Tensor
     values: torch.Tensor
+    clean: torch.Tensor
     offsets: list[int]
     first: int
     next: int = 0
 
-    def pop(self, index: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def pop(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
         """Read ``index`` of the data type if drawn here and next in line, else None (draw again)."""
         if self.next >= len(self.offsets) - 1 or index != self.first + self.next:
             return None
         a, b = self.offsets[self.next], self.offsets[self.next + 1]
         self.next += 1
-        return self.words[a:b], self.values[a:b]
+        return self.words[a:b], self.values[a:b], self.clean[a:b]
 
 
 class WeightReads:
@@ -138,25 +139,26 @@ class WeightReads:
         if faults is None or cache.buf is None:
             return cache.values.view(param.shape)
         if cache.dirty is not None:  # undo the previous read's flipped words
-            cache.buf.index_copy_(0, cache.dirty, cache.values.index_select(0, cache.dirty))
+            cache.buf.index_copy_(0, *cache.dirty)
             cache.dirty = None
         enc = cache.enc
-        wcm = self.map_for(dt, faults, enc.n_bits, param.device)
         read = cache.queue.pop(self.reads.next_index(dt.key)) if cache.queue is not None else None
-        if read is None and wcm.path == "sparse":
-            with torch.inference_mode(False):
-                cache.queue = self._draw_ahead(dt, cache, wcm, param.dtype)
-            read = cache.queue.pop(self.reads.next_index(dt.key))
+        if read is None:
+            wcm = self.map_for(dt, faults, enc.n_bits, param.device)
+            if wcm.path == "sparse":
+                with torch.inference_mode(False):
+                    cache.queue = self._draw_ahead(dt, cache, wcm, param.dtype)
+                read = cache.queue.pop(self.reads.next_index(dt.key))
         if read is None:  # dense path: one read, decoded whole
             flips = wcm.corrupt_(enc.data, self.reads.take(dt.key))
             values = own(self.fmt.decode(enc, param.dtype), enc.data)
             flips.restore_(enc.data)
             return self.corrector.apply(dt.key, values, enc.scale, param.dtype, cache.bounds)
         self.reads.advance(dt.key)
-        words, read_values = read
+        words, read_values, clean = read
         if words.numel():
             cache.buf.index_copy_(0, words, read_values)
-            cache.dirty = words
+            cache.dirty = words, clean
         return cache.buf.view(param.shape)
 
     def _draw_ahead(self, dt: DataType, cache: _WeightCache, wcm: WeakCellMap, dtype: torch.dtype) -> _ReadQueue:
@@ -165,8 +167,10 @@ class WeightReads:
         The number of reads drawn starts at one and grows 4x per draw, up to ``DRAW_AHEAD_READS`` and about
         ``DRAW_AHEAD_FLIPS`` flips: an injector used for one forward (an accuracy estimate on a small sample: a
         ResNet-18 characterization drew ~10 reads of every weight tensor to use one) draws what it uses, a long
-        evaluation amortizes the calls. It changes no read's failures (read k of the data type draws from its own
-        streams), and a read counts once it is used.
+        evaluation amortizes the calls. A read counts once it is used. With a monotone model read k's failures
+        come from its own stream, whatever the draw; otherwise the reads of one draw share a stream seeded by its
+        first read (``eden.injection.streams``), so this schedule is part of what a seed means: changing it
+        changes the flips of a given seed.
         """
         enc = cache.enc
         per_read = max(1.0, wcm.expected_ber * enc.n_bits)
@@ -181,14 +185,14 @@ class WeightReads:
         key = read * stored_words + torch.div(bit, bits, rounding_mode="floor")
         uniq, inverse = torch.unique(key, return_inverse=True)  # sorted: by read, then word
         mask = torch.zeros(uniq.numel(), dtype=torch.int64, device=uniq.device)
-        mask.index_add_(0, inverse, torch.bitwise_left_shift(torch.ones_like(bit), bit % bits))  # distinct: + is |
+        mask.index_add_(0, inverse, torch.bitwise_left_shift(1, bit % bits))  # distinct bits: + is |
         u_read = torch.div(uniq, stored_words, rounding_mode="floor")
         words = uniq - u_read * stored_words
         if stored_words > enc.numel:
             real = words < enc.numel
             words, mask, u_read = words[real], mask[real], u_read[real]
-        values = decode_raw(self.fmt, raw_words(self.fmt, enc.data, words) ^ mask, enc.scale, dtype)
+        values = decode_flipped(self.fmt, enc.data, words, mask, enc.scale, dtype)
         self.corrector.apply(dt.key, values, enc.scale, dtype, cache.bounds)
         counts = torch.bincount(u_read, minlength=reads)
         offsets = [0, *torch.cumsum(counts, 0).tolist()]
-        return _ReadQueue(words, values, offsets, streams.first)
+        return _ReadQueue(words, values, cache.values.index_select(0, words), offsets, streams.first)
