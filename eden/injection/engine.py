@@ -241,11 +241,16 @@ class WeakCellMap:
 
     @property
     def nbytes(self) -> int:
-        """Memory this map holds: per weak cell its bit, byte and bit mask (sparse), or the weak masks and the
-        multi-slot pattern of the last read (dense; bounded by a slot, see ``eden.injection.dense``)."""
+        """Memory this map holds: per weak cell its bit, byte and bit mask, the candidates kept for the cells draw
+        (``PLAN_LIMIT``) and the weak words (sparse), or the weak masks and the multi-slot pattern of the last read
+        (dense; bounded by a slot, see ``eden.injection.dense``)."""
         if self.dense is not None:
             return sum(g.weak.numel() for g in self.dense) + self._dense_words.bytes
-        return sum(sum(t.numel() * t.element_size() for t in (c.bits, c.byte, c.bitmask)) for c in self.sparse)
+        held = [t for c in self.sparse for t in (c.bits, c.byte, c.bitmask)]
+        held += [t for c in self.sparse for plan in c.plans.values() for step in plan for t in step if t is not None]
+        if self._weak_words is not None:
+            held.append(self._weak_words)
+        return sum(t.numel() * t.element_size() for t in held)
 
     @property
     def n_weak(self) -> int:

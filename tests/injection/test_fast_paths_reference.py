@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from injection_helpers import GEO, build
+from injection_helpers import GEO, build, weak_map
 from torch import nn
 
 from eden.datatypes import model_data_types
@@ -151,3 +151,17 @@ def test_decode_flipped_equals_decode_raw(fmt: str, dtype: torch.dtype) -> None:
     want = decode_raw(fmt_, raw_words(fmt_, enc.data, words) ^ mask, enc.scale, dtype)
     assert got.dtype == want.dtype == dtype
     assert torch.equal(_bits(got), _bits(want))
+
+
+def test_kept_candidates_count_in_the_map_memory_and_stay_bounded() -> None:
+    """What a map keeps for later reads is part of the memory the map cache budgets, and a few shapes at most."""
+    wcm = weak_map(build("uniform", ber=2e-3), n_bits=1 << 14)
+    assert wcm.draws == "cells"
+    base = wcm.nbytes
+    slot = (1 << 14) // 8
+    for reads in (16, 8, 4, 2, 16, 32):
+        wcm.corrupt_reads_(torch.zeros(reads * slot, dtype=torch.uint8), reads, torch.Generator().manual_seed(reads))
+    assert wcm.weak_words() is not None
+    kept = sum(len(c.plans) for c in wcm.sparse)
+    assert 0 < kept <= engine.PLAN_SHAPES * len(wcm.sparse)
+    assert wcm.nbytes > base
