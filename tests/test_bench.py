@@ -33,7 +33,6 @@ def test_pipeline_bench_quick_prints_its_targets(capsys: pytest.CaptureFixture[s
     assert "evaluation with errors at BER 0.001 vs clean" in out or "needs eden.injection.network" in out
 
 
-
 def test_scale_bench_quick_prints_the_read_table(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["scale", "--quick", "--device", "cpu", "--networks", "", "--read-words", "100000", "--repeats", "1"]
     assert main(args) == 0
@@ -71,3 +70,12 @@ def test_scale_bench_threads_checked_first_and_restored() -> None:
     args = ["scale", "--quick", "--device", "cpu", "--networks", "", "--read-words", "1000", "--repeats", "1"]
     assert main(args) == 0
     assert torch.get_num_threads() == before  # --quick ran on one thread and gave the count back
+
+
+def test_threads_apply_to_every_bench_and_are_given_back(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    assert main(["injection", "--quick", "--threads", "1", "--repeats", "1"]) == 0
+    assert "(1 threads)" in capsys.readouterr().out.splitlines()[0]  # the machine line reports what ran
+    assert torch.get_num_threads() == before

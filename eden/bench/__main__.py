@@ -7,6 +7,7 @@ import importlib
 import os
 import platform
 import sys
+from typing import Any
 
 from eden.bench import BENCHES, NAMED_ONLY
 from eden.bench.checks import Check, print_checks
@@ -35,10 +36,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bench", nargs="?", default="all", choices=[*BENCHES, "all"])
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (tests, smoke runs)")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (median)")
+    threads_help = "torch intra-op threads for every bench (default: torch's; scale --quick on a CPU: 1)"
+    parser.add_argument("--threads", type=int, default=None, help=threads_help)
     modules = {name: importlib.import_module(path) for name, path in BENCHES.items()}
     for module in modules.values():
         module.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        raise SystemExit(f"--threads={args.threads} is invalid; allowed: an integer >= 1")
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(args.threads or saved)  # before the machine line, which reports it
+    try:
+        return _run(args, modules)
+    finally:
+        torch.set_num_threads(saved)
+
+
+def _run(args: argparse.Namespace, modules: dict[str, Any]) -> int:
     print(machine())
     checks: list[Check] = []
     for name, module in modules.items():

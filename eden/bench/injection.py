@@ -97,8 +97,10 @@ def run(args: argparse.Namespace) -> list[Check]:
     data, gen, repeats, layout = _setup(args)
     n_bits = data.numel() * 8
     clean = data.clone()
-    print(f"{data.numel():,} int8 words ({n_bits / 1e6:.0f} Mbit) on {data.device}; per BER, {repeats} rounds each "
-          "timing one clone and one read of every model; ratios are medians of per-round ratios")
+    print(
+        f"{data.numel():,} int8 words ({n_bits / 1e6:.0f} Mbit) on {data.device}; per BER, {repeats} rounds each "
+        "timing one clone and one read of every model; ratios are medians of per-round ratios"
+    )
     checks: list[Check] = []
     times: dict[tuple[str, float], float] = {}
     header = "| model | BER | draw | ms | Gbit/s | vs (a) | vs (b) | target | flag |"
@@ -174,8 +176,10 @@ def crossover(args: argparse.Namespace) -> float:
             rounds = interleaved_times({k: _read(m, data, gen) for k, m in maps.items()}, repeats)
             t = {k: statistics.median(v) for k, v in rounds.items()}
             auto = engine.WeakCellMap(model, layout, n_bits, 8).draws
-            print(f"| {ber:g} | {t['gaps'] * 1e3:.2f} | {t['cells'] * 1e3:.2f} | {t['dense'] * 1e3:.2f} | "
-                  f"{min(t, key=lambda k: t[k])} | {auto} |")
+            print(
+                f"| {ber:g} | {t['gaps'] * 1e3:.2f} | {t['cells'] * 1e3:.2f} | {t['dense'] * 1e3:.2f} | "
+                f"{min(t, key=lambda k: t[k])} | {auto} |"
+            )
             r = math.log(min(t["gaps"], t["cells"]) / t["dense"])
             if prev is not None and prev[1] < 0 <= r and math.isnan(found) and name == "uniform":
                 # geometric interpolation of the BER where log(sparse/dense) crosses 0

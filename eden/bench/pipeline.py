@@ -82,8 +82,10 @@ def run(args: argparse.Namespace) -> list[Check]:
 
     ev = interleaved_times({"clean": lambda: evaluate(clean_inj), "errors": lambda: evaluate(err_inj)}, repeats)
     t_clean, t_err = statistics.median(ev["clean"]), statistics.median(ev["errors"])
-    print(f"(i) LeNet-5 evaluation, {n_batches} x {batch} images, int8: clean {t_clean * 1e3:.1f} ms, "
-          f"errors at BER {BER:g} on every weight and IFM {t_err * 1e3:.1f} ms")
+    print(
+        f"(i) LeNet-5 evaluation, {n_batches} x {batch} images, int8: clean {t_clean * 1e3:.1f} ms, "
+        f"errors at BER {BER:g} on every weight and IFM {t_err * 1e3:.1f} ms"
+    )
     ratio = paired_ratio(ev["errors"], ev["clean"])
     checks.append(Check(f"evaluation with errors at BER {BER:g} vs clean", ratio, EVAL_RATIO, at_most=True))
 
@@ -101,8 +103,10 @@ def run(args: argparse.Namespace) -> list[Check]:
 
     ep = interleaved_times({"clean": lambda: epoch(clean_inj), "errors": lambda: epoch(err_inj)}, repeats)
     t_clean_ep, t_err_ep = statistics.median(ep["clean"]), statistics.median(ep["errors"])
-    print(f"(iii) retraining epoch, {n_batches} batches: clean {t_clean_ep * 1e3:.1f} ms, "
-          f"with errors {t_err_ep * 1e3:.1f} ms")
+    print(
+        f"(iii) retraining epoch, {n_batches} batches: clean {t_clean_ep * 1e3:.1f} ms, "
+        f"with errors {t_err_ep * 1e3:.1f} ms"
+    )
     ratio = paired_ratio(ep["errors"], ep["clean"])
     checks.append(Check("retraining epoch with errors vs clean", ratio, EPOCH_RATIO, at_most=True))
     return checks
@@ -130,6 +134,8 @@ def _fine_vs_grid() -> list[Check]:
     assert all(result[k] <= tolerance[k] for k in result)
     grid = grid_evaluations(n, start=start, factor=factor, cap=cap)
     ratio = trace.evaluations / grid
-    print(f"(ii) fine characterization: {trace.evaluations} evaluations vs full grid {grid} ({n} types, "
-          f"BER {start:g}..{cap:g} x{factor:g})")
+    print(
+        f"(ii) fine characterization: {trace.evaluations} evaluations vs full grid {grid} ({n} types, "
+        f"BER {start:g}..{cap:g} x{factor:g})"
+    )
     return [Check("fine characterization evaluations vs full grid", ratio, FINE_RATIO, at_most=True)]

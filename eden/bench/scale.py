@@ -72,8 +72,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--networks", default="ResNet-20,ResNet-50", help="comma-separated subset of the networks")
     group.add_argument("--read-words", type=int, default=None, help="words of the read bench (default by device)")
     group.add_argument("--batch", type=int, default=None, help="images per batch of every network (default by mode)")
-    group.add_argument("--threads", type=int, default=None,
-                       help="torch intra-op threads (default: torch's; --quick on a CPU: 1)")  # fmt: skip
 
 
 def bench_device(args: argparse.Namespace) -> torch.device:
@@ -254,8 +252,6 @@ def run(args: argparse.Namespace) -> list[Check]:
     threads = getattr(args, "threads", None)
     if threads is None and args.quick and device.type == "cpu":
         threads = QUICK_THREADS
-    if threads is not None and threads < 1:
-        raise SystemExit(f"--threads={threads} is invalid; allowed: an integer >= 1")
     saved = torch.get_num_threads()
     torch.set_num_threads(threads or saved)
     try:
@@ -270,11 +266,15 @@ def _run(args: argparse.Namespace, wanted: list[str], device: torch.device, mode
     words = args.read_words or (QUICK_READ_WORDS if args.quick else READ_WORDS[device.type])
     read_rows, checks, bandwidth = _read_rows(words, device, repeats)
     print(f"measured memory bandwidth (clone: read + write of every byte): {bandwidth / 1e9:.1f} GB/s\n")
-    print(f"uniform error model, zeroing on, every weight and IFM; {repeats} interleaved rounds, medians of "
-          "per-round ratios; clean = the same injector at BER 0 (format round trip), bare = no injector; maps = "
-          "memory of the weak-cell maps the injector built (bounded by its MapCache budget)\n")
-    print("| network | format | batch | BER | bare ms | clean ms | errors ms | eval vs clean | train step vs clean "
-          "| maps MiB | flag |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"uniform error model, zeroing on, every weight and IFM; {repeats} interleaved rounds, medians of "
+        "per-round ratios; clean = the same injector at BER 0 (format round trip), bare = no injector; maps = "
+        "memory of the weak-cell maps the injector built (bounded by its MapCache budget)\n"
+    )
+    print(
+        "| network | format | batch | BER | bare ms | clean ms | errors ms | eval vs clean | train step vs clean "
+        "| maps MiB | flag |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     for net in NETWORKS:
         if net.name in wanted:
             rows, net_checks = _network_rows(net, mode, device, repeats, args.batch)
