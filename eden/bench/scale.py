@@ -249,15 +249,9 @@ def run(args: argparse.Namespace) -> list[Check]:
         raise SystemExit(f"--networks: unknown {unknown[0]!r}; allowed: {', '.join(n.name for n in NETWORKS)}")
     device = bench_device(args)
     mode = "quick" if args.quick else device.type
-    threads = getattr(args, "threads", None)
-    if threads is None and args.quick and device.type == "cpu":
-        threads = QUICK_THREADS
-    saved = torch.get_num_threads()
-    torch.set_num_threads(threads or saved)
-    try:
-        return _run(args, wanted, device, mode)
-    finally:
-        torch.set_num_threads(saved)
+    if args.threads is None and args.quick and device.type == "cpu":
+        torch.set_num_threads(QUICK_THREADS)  # ``python -m eden.bench`` gives the count back afterwards
+    return _run(args, wanted, device, mode)
 
 
 def _run(args: argparse.Namespace, wanted: list[str], device: torch.device, mode: str) -> list[Check]:
