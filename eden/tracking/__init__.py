@@ -23,6 +23,7 @@ from eden.tracking.client import (
     Tracker,
     artifact_location,
     ensure_experiment,
+    is_dataset_race,
     is_interruption,
     is_transient,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "ensure_experiment",
     "git_commit",
     "hydra_job_info",
+    "is_dataset_race",
     "is_interruption",
     "is_transient",
     "override_tags",

@@ -45,6 +45,21 @@ def is_transient(exc: BaseException) -> bool:
     return code == "TEMPORARILY_UNAVAILABLE" or any(t in text for t in TRANSIENT)
 
 
+#: Substrings of the error a store raises when two workers insert the same dataset at once (SQLite, PostgreSQL,
+#: MySQL): MLflow checks for the dataset and then inserts it, so the loser of the race hits the unique key.
+DATASET_RACE = (
+    "unique constraint failed: datasets",
+    "duplicate key value violates unique constraint",
+    "duplicate entry",
+)
+
+
+def is_dataset_race(exc: BaseException) -> bool:
+    """Whether ``log_inputs`` lost a race to insert a dataset another worker inserted first (retry finds it)."""
+    text = str(exc).lower()
+    return any(t in text for t in DATASET_RACE) and "dataset" in text
+
+
 def is_interruption(exc: BaseException) -> bool:
     """SIGTERM (raised as ``SystemExit`` by the pipeline), Ctrl-C, or an exit requested during a stage."""
     return isinstance(exc, (KeyboardInterrupt, SystemExit))
@@ -134,14 +149,17 @@ class Tracker:
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``self.client.<method>(...)``, retried while the store is busy; other errors propagate at once."""
+    def _call(
+        self, method: str, *args: Any, retry_if: Callable[[BaseException], bool] = is_transient, **kwargs: Any
+    ) -> Any:
+        """``self.client.<method>(...)``, retried while ``retry_if`` says the error is passing (by default: the
+        store is busy); other errors propagate at once."""
         fn: Callable[..., Any] = getattr(self.client, method)
         for attempt in range(self.retries + 1):
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                if attempt >= self.retries or not is_transient(exc):
+                if attempt >= self.retries or not retry_if(exc):
                     raise
                 self.retried += 1
                 delay = min(5.0, self.backoff_s * 2**attempt) * (0.5 + self._jitter.random())
@@ -244,7 +262,13 @@ class Tracker:
             profile=json.dumps(dict(profile), sort_keys=True, default=str),
         )
         inputs = [DatasetInput(dataset, tags=[InputTag("mlflow.data.context", context)])]
-        self._call("log_inputs", run_id or self.parent_id, datasets=inputs)
+        # Parallel sweep workers log the same dataset at once; the loser's retry finds the winner's row.
+        self._call(
+            "log_inputs",
+            run_id or self.parent_id,
+            datasets=inputs,
+            retry_if=lambda exc: is_transient(exc) or is_dataset_race(exc),
+        )
 
     def set_tags(self, tags: Mapping[str, str], *, run_id: str | None = None) -> None:
         if not self.enabled:

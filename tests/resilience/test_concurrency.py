@@ -20,7 +20,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from mlflow_helpers import mlflow_server
 from resilience_helpers import CHILD_ENV, REPO, all_runs, parents
-from tracker_worker import EXPERIMENT, curve, wide
+from tracker_worker import DATASET, EXPERIMENT, curve, wide
 
 from eden.tracking import Tracker
 
@@ -78,6 +78,7 @@ def assert_nothing_lost(uri: str, reports: list[dict], jobs: int) -> None:
         run = by_job[job]
         assert run.info.run_id == report["parent"] and run.info.status == "FINISHED"
         assert run.data.params == {"job": str(job), "steps": str(STEPS)}
+        assert [d.dataset.name for d in run.inputs.dataset_inputs] == [DATASET], "the shared dataset on every run"
         assert run.data.tags["sweep"] == "load" and run.data.tags["mlflow.runName"] == f"load#{job}"
         assert {run.data.tags[f"cached.stage{i}"] for i in range(5)} == {f"{job}-{i}" for i in range(5)}
         expected = {f"m{i:04d}": wide(job, i) for i in range(WIDTH)} | {"curve.acc": curve(job, STEPS - 1)}

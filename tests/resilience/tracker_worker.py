@@ -2,7 +2,8 @@
 
 It imports everything, announces itself (``<GO_FILE>.ready.<JOB>``), waits for ``GO_FILE`` so every worker
 writes at the same moment, then logs through :class:`eden.tracking.Tracker` what a pipeline run logs, many times
-over: a parent run with tags and params, ``STEPS`` one-metric writes by step (the curves), one batch of ``WIDE``
+over: a parent run with tags and params, one dataset shared by all workers (they race to insert it),
+``STEPS`` one-metric writes by step (the curves), one batch of ``WIDE``
 metrics, a child run with its own metrics, an artifact. The expected values are functions of (job, index), so the
 test can check every one. Prints one JSON line: the run ids and how often the store was busy.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from eden.tracking import Tracker
 
 EXPERIMENT = "eden"
+DATASET = "digits"
 
 
 def curve(job: int, step: int) -> float:
@@ -37,6 +39,8 @@ def main(uri: str, job: int, steps: int, width: int, go: Path) -> None:
     tracker = Tracker(enabled=True, uri=uri, experiment=EXPERIMENT)
     parent = tracker.start(run_name=f"load#{job}", tags={"sweep": "load", "job": str(job)})
     tracker.log_params({"job": job, "steps": steps})
+    # Every worker logs the same dataset at the same moment, as the jobs of one sweep do (they race to insert it).
+    tracker.log_dataset(DATASET, digest="0123abcd", source={"rows": 10}, profile={"rows": 10})
     for step in range(steps):
         tracker.log_metrics({"curve.acc": curve(job, step)}, step=step)
     tracker.log_metrics({f"m{i:04d}": wide(job, i) for i in range(width)})

@@ -16,6 +16,8 @@ from eden.tracking import (
     Tracker,
     config_params,
     ensure_experiment,
+    is_dataset_race,
+    is_transient,
     readable_name,
     run_tags_and_name,
 )
@@ -90,3 +92,38 @@ def test_params_dataset_and_bookkeeping_tags_reach_the_parent_run(store: str) ->
     assert [t.value for t in entry.tags if t.key == "mlflow.data.context"] == ["training"]
     bookkeeping = [k for k in run.data.tags if k.startswith("eden.")]
     assert bookkeeping and all(k.startswith(SYS) for k in bookkeeping), bookkeeping  # one prefix, out of the way
+
+
+RACE = (
+    "(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, datasets.name, datasets.digest\n"
+    "[SQL: INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, ...)]"
+)
+
+
+def test_a_dataset_insert_lost_to_a_parallel_worker_is_retried_and_logged_once(store: str) -> None:
+    """Two sweep jobs log one dataset at once: MLflow checks, then inserts, so the loser hits the unique key."""
+    from mlflow.exceptions import MlflowException
+
+    tracker = Tracker(enabled=True, uri=store, experiment="eden", backoff_s=0.01)
+    run_id = tracker.start(run_name=None, tags={})
+    real = tracker.client.log_inputs
+    calls = []
+
+    def lose_the_race_once(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise MlflowException(RACE)
+        real(*args, **kwargs)
+
+    tracker.client.log_inputs = lose_the_race_once
+    tracker.log_dataset("digits", digest="abc123", source={}, profile={})
+    tracker.finish()
+    assert len(calls) == 2 and tracker.retried == 1
+    (entry,) = MlflowClient(tracking_uri=store).get_run(str(run_id)).inputs.dataset_inputs
+    assert entry.dataset.name == "digits"
+
+
+def test_other_integrity_errors_are_not_retried() -> None:
+    assert is_dataset_race(Exception(RACE))
+    assert not is_dataset_race(Exception("UNIQUE constraint failed: experiments.name"))
+    assert not is_transient(Exception(RACE)), "only log_inputs treats the dataset race as passing"
