@@ -69,6 +69,7 @@ class RetrainSchema:
     target_gain: float = MISSING
     outer_iterations: int = MISSING
     control: bool = MISSING
+    clean_share: float = MISSING
 
 
 @dataclass

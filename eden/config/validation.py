@@ -177,6 +177,7 @@ def validate(cfg: DictConfig) -> RunMembers:
     if rt.target_ber is not None:
         check_range("retrain.target_ber", rt.target_ber, 0.0, 1.0)
     _positive_int("retrain.outer_iterations", rt.outer_iterations)
+    check_range("retrain.clean_share", rt.clean_share, 0.0, 0.99)
     _check_tracking(cfg)
     _check_paths(cfg)
     for group in ("data", "model"):

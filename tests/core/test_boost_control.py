@@ -55,3 +55,60 @@ def test_a_retrained_network_is_kept_only_if_the_ber_the_mapping_uses_rises(ber:
     from eden.stages.boost import improves
 
     assert improves(ber, low, best_ber=1e-2, best_low=5e-3) is kept
+
+
+class CountingInjector:
+    """Stands in for the NetworkInjector: records whether errors were on for each batch."""
+
+    def __init__(self) -> None:
+        self.attached = True
+        self.history: list[bool] = []
+
+    def attach(self) -> None:
+        self.attached = True
+
+    def detach(self) -> None:
+        self.attached = False
+
+
+def run_batches(share: float, seed: int, batches: int) -> tuple[list[bool], CountingInjector]:
+    import torch
+
+    from eden.stages.boost import curriculum
+
+    injector = CountingInjector()
+    cb = curriculum(injector, lambda ber: None, [1e-2], share, torch.Generator().manual_seed(seed))
+    seen = []
+    for i in range(batches):
+        cb.on_train_batch_start(None, None, None, i)
+        seen.append(injector.attached)
+        cb.on_train_batch_end(None, None)
+        assert injector.attached, "errors are back on after every batch (validation sees what it always saw)"
+    assert cb.clean_batches == seen.count(False)
+    return seen, injector
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5])
+def test_clean_share_runs_that_binomial_share_of_batches_without_errors(share: float) -> None:
+    n = 4000
+    seen, _ = run_batches(share, seed=3, batches=n)
+    clean = seen.count(False)
+    sd = (n * share * (1 - share)) ** 0.5
+    assert abs(clean - n * share) < 5 * sd, (clean, n * share)
+    assert seen == run_batches(share, seed=3, batches=n)[0], "the same batches run clean on every run of a seed"
+    assert seen != run_batches(share, seed=4, batches=n)[0]
+
+
+def test_clean_share_zero_keeps_errors_on_every_batch_as_the_paper() -> None:
+    seen, _ = run_batches(0.0, seed=0, batches=500)
+    assert all(seen)
+
+
+def test_clean_share_out_of_range_is_refused_before_any_compute(
+    compose_cfg: Callable[[list[str]], DictConfig],
+) -> None:
+    from eden.config import validate
+    from eden.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"retrain\.clean_share"):
+        validate(compose_cfg(["retrain.clean_share=1.5"]))
