@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
-import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -136,11 +136,13 @@ def boost(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    kind, paths = sys.argv[1], sys.argv[2:]
-    rows = rows_of(paths)
-    table = {"fig8": fig8, "fig10": fig10, "fig11": fig11, "tolerances": tolerances, "boost": boost}[kind](rows)
-    print(table)
+def main(argv: list[str] | None = None) -> None:
+    tables = {"fig8": fig8, "fig10": fig10, "fig11": fig11, "tolerances": tolerances, "boost": boost}
+    p = argparse.ArgumentParser(description="Markdown tables of docs/science.md from the science CLIs' JSON files.")
+    p.add_argument("kind", choices=sorted(tables))
+    p.add_argument("paths", nargs="+", help="JSON files written by python -m eden.science.<kind> --out")
+    args = p.parse_args(argv)
+    print(tables[args.kind](rows_of(args.paths)))
 
 
 if __name__ == "__main__":

@@ -112,3 +112,18 @@ def test_clean_share_out_of_range_is_refused_before_any_compute(
 
     with pytest.raises(ConfigError, match=r"retrain\.clean_share"):
         validate(compose_cfg(["retrain.clean_share=1.5"]))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "share"),
+    [
+        ([], 0.5),  # the default: half the batches clean (docs/science.md §3)
+        (["retrain=non_curricular"], 0.5),
+        (["experiment=fig10_retraining"], 0.0),  # the paper's Fig. 10: every batch at the target
+        (["experiment=boost_wide"], 0.0),  # the rule the wide network was measured with
+    ],
+)
+def test_clean_share_of_each_rule_and_preset(
+    compose_cfg: Callable[[list[str]], DictConfig], overrides: list[str], share: float
+) -> None:
+    assert compose_cfg(overrides).retrain.clean_share == share

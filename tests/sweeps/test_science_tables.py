@@ -50,3 +50,12 @@ def test_a_study_file_is_rewritten_whole_after_each_row(tmp_path: Path) -> None:
         assert [r["seed"] for r in saved["rows"]] == list(range(seed + 1))
     assert [p.name for p in tmp_path.iterdir()] == ["study.json"]  # no temporary file left behind
     assert len(boost(saved["rows"]).splitlines()) == 2 + 2  # the table reads the saved rows: header + one per seed
+
+
+def test_an_unknown_table_kind_is_one_line_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    from eden.science.tables import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["fig9", "rows.json"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'fig9' (choose from 'boost', 'fig10', 'fig11', 'fig8', 'tolerances')" in capsys.readouterr().err
