@@ -113,6 +113,7 @@ def run(cfg: DictConfig, choices: dict[str, Any] | None = None) -> float:
 
 
 def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
+    from eden.host import host_tags
     from eden.logs import job_prefix, prefix_job_lines, quiet_third_party
     from eden.tracking import (
         SYS,
@@ -139,6 +140,7 @@ def _run(cfg: DictConfig, choices: dict[str, Any] | None) -> float:
         "format": str(cfg.format),
         "stage": str(cfg.stage),
         "git_commit": git_commit(),
+        **host_tags(),  # CPU, torch, threads: two hosts of one CPU name trained different baselines
         "data_types": ",".join(d.key for d in ctx.data_types)[:8000],  # network order (the report's Fig. 11 axis)
         f"{SYS}config_key": run_config_key(cfg),
         **{str(k): str(v) for k, v in (tc.tags or {}).items()},

@@ -14,6 +14,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from presets import TINY, presets
 
+from eden.host import cpu_name
+
 REPO = Path(__file__).resolve().parents[2]
 MAX_LINE, MAX_LOG_BYTES = 300, 30_000
 
@@ -57,6 +59,7 @@ def test_a_preset_runs_in_tiny_form_with_a_readable_log_and_comparable_run(name:
     multirun = (tmp_path / "multirun").is_dir()  # the science presets are sweeps (one job in tiny form)
     assert run.info.run_name.startswith(f"{name}#0") if multirun else run.info.run_name == f"{name}-uniform-cpu-int8-s0"
     assert run.data.tags["data_types"].startswith("features.0.weights,features.0.ifm,")  # LeNet-5, network order
+    assert run.data.tags["host.cpu"] == cpu_name() and int(run.data.tags["host.intra_op_threads"]) >= 1
     params = run.data.params
     assert params["error_model"] == "uniform" and params["data"] == "digits" and params["experiment"] == name
     assert params["retrain.epochs"] == "1" and params["format"] == "int8" and "error_model.p" in params

@@ -1,0 +1,44 @@
+"""The host facts trained weights depend on, so a run says where its numbers come from.
+
+Two hosts sold as the same CPU, with the same torch, thread count and code, trained different LeNet-5 baselines
+(docs/science.md §3): the math libraries pick kernels by the CPU's family and instruction set. Every MLflow run is
+tagged with these facts, and the benches print them, so results that should agree bit for bit can be told apart
+from results that agree only within the seed spread.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """``"AMD EPYC (family 26, model 2)"`` from /proc/cpuinfo's first processor (or the text given); elsewhere what
+    :func:`platform.processor` says, else ``"unknown CPU"``."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = CPUINFO.read_text()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.split("\n\n", 1)[0].splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name") or platform.processor() or "unknown CPU"
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
+def host_tags() -> dict[str, str]:
+    """MLflow tags of the host: CPU, torch version, intra-op threads (the facts the baseline's weights depend on)."""
+    import torch
+
+    return {
+        "host.cpu": cpu_name(),
+        "host.torch": torch.__version__,
+        "host.intra_op_threads": str(torch.get_num_threads()),
+    }
