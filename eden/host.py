@@ -1,7 +1,8 @@
 """The host facts trained weights depend on, so a run says where its numbers come from.
 
 Two hosts sold as the same CPU, with the same torch, thread count and code, trained different LeNet-5 baselines
-(docs/science.md §3): the math libraries pick kernels by the CPU's family and instruction set. Every MLflow run is
+(docs/science.md §3), most likely because torch's math libraries pick kernels by the CPU's family and instruction
+set (not isolated further: the earlier host's family was not recorded, which is why it is now). Every MLflow run is
 tagged with these facts, and the benches print them, so results that should agree bit for bit can be told apart
 from results that agree only within the seed spread.
 """
