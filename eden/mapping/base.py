@@ -31,7 +31,7 @@ from eden.dram.spec import MISSING, is_number
 from eden.errors import ConfigError
 from eden.fields import choice, integer, number, param, parse
 from eden.mapping.assign import algorithm1, capacity_error
-from eden.mapping.points import coarse_points
+from eden.mapping.points import at_coarse_ber, coarse_points
 from eden.mapping.space import Datum, Plan, Space, check_data
 from eden.mapping.table import check_table
 from eden.registry import Registry
@@ -147,8 +147,9 @@ class Mapping(ABC):
         partitions. The validate stage falls back to it before nominal, so a finer mapping that misses the target
         in the joint check never ends up saving less than the coarse one would."""
         space = self.space(device)
-        points = coarse_points(list(data), space, float(coarse_ber))
-        table = self.table(Plan(points=points, assignment=algorithm1(list(data), points, space)), data, space)
+        data = at_coarse_ber(list(data), float(coarse_ber))
+        points = coarse_points(data, space, float(coarse_ber))
+        table = self.table(Plan(points=points, assignment=algorithm1(data, points, space)), data, space)
         return {**table, "strategy": f"coarse floor of {self.name}"}
 
     def table(self, plan: Plan, data: list[Datum], space: Space) -> dict[str, Any]:

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from eden.dram.operating_point import OperatingPoint
 from eden.mapping.assign import bins_needed
 from eden.mapping.space import ZERO, Datum, Space, Weight, add, scaled, within
@@ -102,6 +104,14 @@ def fine_points(data: list[Datum], space: Space) -> list[OperatingPoint]:
         reserved = need
     thresholds = spread(levels, data, space, space.count - reserved)
     return [space.nominal] * reserved + [space.point_for(t) for t in thresholds]
+
+
+def at_coarse_ber(data: list[Datum], coarse_ber: float) -> list[Datum]:
+    """The data as EDEN's coarse mapping sees them (paper §6: the whole module at the one BER the whole network was
+    shown to tolerate; only data that tolerate no error go to a nominal module): every datum with a non-zero
+    tolerance tolerates at least ``coarse_ber``. A per-type estimate below it (a wide interval's lower bound, as
+    after boosting, where the curves are flat) must not send that datum to nominal under the coarse mapping."""
+    return [replace(d, tolerance=max(d.tolerance, coarse_ber)) if d.tolerance > 0 else d for d in data]
 
 
 def coarse_points(data: list[Datum], space: Space, threshold: float) -> list[OperatingPoint]:

@@ -204,3 +204,21 @@ def test_the_coarse_floor_of_any_strategy_is_the_coarse_mapping_of_the_same_data
     assert bers_of(floor) == bers_of(coarse)
     assert floor["estimated_energy_saving"] == pytest.approx(coarse["estimated_energy_saving"])
     assert bers_of(floor)["conv1.ifm"] == 0.0 and bers_of(floor)["conv1.weights"] == bers_of(floor)["fc.weights"] > 0
+
+
+@pytest.mark.parametrize("name", MAPPINGS.names())
+def test_a_per_type_estimate_below_the_coarse_ber_does_not_send_that_datum_to_nominal_under_coarse(
+    name: str, device: DramDevice
+) -> None:
+    """EDEN §6: the coarse mapping runs the whole module at the network's tolerable BER; only data that tolerate no
+    error go nominal. A per-type lower bound under the coarse BER (wide intervals after boosting) must not move the
+    bulk of the weights to nominal, neither in the coarse mapping nor in the coarse floor of any strategy."""
+    data = [Datum("fc1.weights", 48_000, 0.0078), Datum("conv1.ifm", 800, 0.0), Datum("fc2.weights", 3000, 0.03)]
+    tables = [build(name).coarse_floor(data, device, coarse_ber=0.0109)]
+    if name == "coarse":
+        tables.append(build("coarse").map(data, device, coarse_ber=0.0109))
+    for table in tables:
+        bers = bers_of(table)
+        assert bers["conv1.ifm"] == 0.0
+        assert bers["fc1.weights"] == bers["fc2.weights"] > 0.0078  # the coarse point, above fc1's own estimate
+        assert within(bers["fc1.weights"], 0.0109)
