@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import Any
 
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -34,12 +35,13 @@ def cpu_name(cpuinfo: str | None = None) -> str:
     return name
 
 
-def host_tags() -> dict[str, str]:
-    """MLflow tags of the host: CPU, torch version, intra-op threads (the facts the baseline's weights depend on)."""
+def training_environment() -> dict[str, Any]:
+    """Intra-op thread count and torch version: what the baseline's cache key holds (``baseline.environment``)."""
     import torch
 
-    return {
-        "host.cpu": cpu_name(),
-        "host.torch": torch.__version__,
-        "host.intra_op_threads": str(torch.get_num_threads()),
-    }
+    return {"intra_op_threads": torch.get_num_threads(), "torch": torch.__version__}
+
+
+def host_tags() -> dict[str, str]:
+    """MLflow tags of the host: its CPU and the training environment (``host.intra_op_threads``, ``host.torch``)."""
+    return {"host.cpu": cpu_name(), **{f"host.{k}": str(v) for k, v in training_environment().items()}}

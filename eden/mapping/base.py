@@ -99,6 +99,11 @@ class Mapping(ABC):
     def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
         """Points of the ``space.count`` partitions (index 0 nominal) and each datum's partition index."""
 
+    def view(self, data: list[Datum], coarse_ber: float) -> list[Datum]:
+        """The data as this strategy places them (the tolerances it assumes; the table shows and checks these).
+        The measured per-type tolerances by default; the coarse mapping lifts them to the coarse BER."""
+        return data
+
     # ------------------------------------------------------------------------------------------- driver
     def space(self, device: DramDevice) -> Space:
         """Partitions (count, capacities) and knob grid of ``device`` under this config."""
@@ -128,6 +133,7 @@ class Mapping(ABC):
         check_data(data)
         if not (is_number(coarse_ber) and 0 <= coarse_ber <= 1):
             raise ConfigError("characterize.coarse_ber", coarse_ber, "a bit error rate in [0, 1]")
+        data = self.view(list(data), float(coarse_ber))
         space = self.space(device)
         need, room = sum(d.bytes for d in data), sum(space.capacities)
         if need > room:
@@ -139,7 +145,7 @@ class Mapping(ABC):
         for d in data:
             if d.bytes > max(space.capacities):
                 raise capacity_error(space, d)
-        plan = self.plan(list(data), space, coarse_ber=float(coarse_ber))
+        plan = self.plan(data, space, coarse_ber=float(coarse_ber))
         return self.table(plan, data, space)
 
     def coarse_floor(self, data: list[Datum], device: DramDevice, *, coarse_ber: float) -> dict[str, Any]:
@@ -147,7 +153,7 @@ class Mapping(ABC):
         partitions. The validate stage falls back to it before nominal, so a finer mapping that misses the target
         in the joint check never ends up saving less than the coarse one would."""
         space = self.space(device)
-        data = at_coarse_ber(list(data), float(coarse_ber))
+        data = at_coarse_ber(data, float(coarse_ber))
         points = coarse_points(data, space, float(coarse_ber))
         table = self.table(Plan(points=points, assignment=algorithm1(data, points, space)), data, space)
         return {**table, "strategy": f"coarse floor of {self.name}"}

@@ -34,9 +34,9 @@ def environment(ctx: RunContext) -> dict[str, Any]:
     promises no more, so the count (``OMP_NUM_THREADS``, else the number of cores) is part of the key, with the
     torch version whose kernels produced the weights.
     """
-    import torch
+    from eden.host import training_environment
 
-    return {"intra_op_threads": torch.get_num_threads(), "torch": torch.__version__}
+    return training_environment()
 
 
 def training_split(ctx: RunContext) -> tuple[Any, Any]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping as AbcMapping
 from typing import Any, ClassVar
 
-from eden.dram.device import DramDevice
 from eden.fields import checked, choice
 from eden.mapping.assign import algorithm1
 from eden.mapping.base import MAPPINGS, Mapping
@@ -49,10 +48,9 @@ class CoarseMapping(Mapping):
         tolerant = [d.tolerance for d in data if d.tolerance > 0]
         return min(tolerant, default=0.0)
 
-    def map(self, data: list[Datum], device: DramDevice, *, coarse_ber: float) -> dict[str, Any]:
-        """The coarse table; its ``tolerance`` column shows what the mapping assumed (at least the coarse BER)."""
-        lifted = at_coarse_ber(list(data), float(coarse_ber)) if self.ber == "coarse" else list(data)
-        return super().map(lifted, device, coarse_ber=coarse_ber)
+    def view(self, data: list[Datum], coarse_ber: float) -> list[Datum]:
+        """With ``coarse``, each tolerant datum at the coarse BER at least (the table's tolerance column shows it)."""
+        return at_coarse_ber(data, coarse_ber) if self.ber == "coarse" else data
 
     def plan(self, data: list[Datum], space: Space, *, coarse_ber: float) -> Plan:
         points = coarse_points(data, space, self.threshold(data, coarse_ber))

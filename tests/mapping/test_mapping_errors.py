@@ -175,3 +175,11 @@ def test_registry_rejects_duplicates_and_lists_choices_for_unknown_names() -> No
     with pytest.raises(RegistryError) as err:
         MAPPINGS.get("greedy")
     assert "coarse, fine, optimal" in str(err.value)
+
+
+@pytest.mark.parametrize("name", MAPPINGS.names())
+@pytest.mark.parametrize("coarse_ber", ["x", -0.1, 1.5, float("nan")])
+def test_a_bad_coarse_ber_is_one_line_for_every_strategy(name: str, coarse_ber: Any, device: DramDevice) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(name).map(DATA, device, coarse_ber=coarse_ber)
+    one_line(err, "characterize.coarse_ber")
