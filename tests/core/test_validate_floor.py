@@ -42,11 +42,26 @@ def test_back_off_stops_at_the_coarse_point_and_says_so_with_an_empty_move() -> 
     assert entries[0]["partition"] == "p1"
 
 
+class _Grid:
+    """The mapping's grid as ``retreat_of`` sees it: VDD points of a 25 mV step and their BERs (nominal: 0)."""
+
+    POINTS = [(1.35, 0.0), (1.30, 1e-3), (1.25, 2e-3), (1.225, 3e-3), (1.20, 4e-3)]
+
+    def point_for(self, tolerance: float) -> Any:
+        vdd, ber = max((p for p in self.POINTS if p[1] <= tolerance), key=lambda p: p[1])
+        return SimpleNamespace(vdd=vdd, trcd=14.0, ber=ber, is_nominal=ber == 0.0)
+
+
 def _ctx(mapped: dict[str, Any], rounds: int = 3) -> Any:
     cfg = SimpleNamespace(validate=SimpleNamespace(seeds=1, max_backoff_rounds=rounds),
                           characterize=SimpleNamespace(confidence=0.95))  # fmt: skip
     dram = SimpleNamespace(nominal=SimpleNamespace(vdd=1.35, trcd=14.0))
-    return SimpleNamespace(results={"map": mapped}, cfg=cfg, members=SimpleNamespace(dram=dram), device="cpu")
+    mapping = SimpleNamespace(space=lambda device: _Grid())
+    return SimpleNamespace(results={"map": mapped}, cfg=cfg, members=SimpleNamespace(dram=dram, mapping=mapping),
+                           device="cpu")  # fmt: skip
+
+
+TOLERATED = {"big.weights": 3e-3}  # the stand-in's accuracy passes when the large weights are at or below this
 
 
 @pytest.fixture
@@ -54,7 +69,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     from eden.stages import boost, common
 
     def accuracy_under(ctx: Any, model: Any, bers: dict[str, float], **_: Any) -> Any:
-        acc = 0.95 if bers["big.weights"] <= 3e-3 else 0.80
+        acc = 0.95 if all(bers[k] <= t for k, t in TOLERATED.items()) else 0.80
         return SimpleNamespace(mean=acc, low=acc - 0.01, high=acc + 0.01)
 
     monkeypatch.setattr(common, "accuracy_under", accuracy_under)
@@ -76,3 +91,37 @@ def test_without_a_floor_the_back_off_goes_one_partition_at_a_time(tmp_path: Pat
     result = validate.compute(_ctx(FINE), tmp_path, None)  # the coarse strategy: no separate floor
     assert not result["fallback_coarse_floor"] and result["backoff_rounds"] == 1
     assert {e["data_type"]: e["partition"] for e in result["entries"]}["big.weights"] == "p1"
+
+
+COARSE = _table({"big.weights": "c", "small.ifm": "c"}, ["nominal", "c"])
+
+
+@pytest.mark.usefixtures("stand_in")
+def test_a_failing_coarse_mapping_steps_back_one_grid_point_not_to_nominal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(TOLERATED, "big.weights", 2e-3)  # the coarse point (3e-3) misses; one step back (2e-3) passes
+    result = validate.compute(_ctx(COARSE), tmp_path, None)
+    assert not result["fallback_nominal"] and result["backoff_rounds"] == 1
+    placed = {e["data_type"]: (e["partition"], e["vdd"], e["ber"]) for e in result["entries"]}
+    assert placed == {"big.weights": ("c", 1.25, 2e-3), "small.ifm": ("c", 1.25, 2e-3)}  # the partition moved
+    assert [(p["name"], p["vdd"]) for p in result["partitions"]] == [("nominal", 1.35), ("c", 1.25)]
+    assert result["final_acc"] >= result["required_acc"]
+
+
+def test_a_partition_steps_back_once_per_round_with_every_datum_in_it() -> None:
+    entries, parts = [dict(e) for e in COARSE["entries"]], validate.partitions_of(_ctx(COARSE), COARSE)
+    moved = validate.back_off(entries, parts, None, validate.retreat_of(_ctx(COARSE)))
+    assert len(moved) == 1 and moved[0].startswith("big.weights")  # small.ifm rode along, not a second step
+    assert {e["ber"] for e in entries} == {2e-3}
+    validate.back_off(entries, parts, None, validate.retreat_of(_ctx(COARSE)))
+    assert {e["ber"] for e in entries} == {1e-3}
+    validate.back_off(entries, parts, None, validate.retreat_of(_ctx(COARSE)))  # no grid point left: nominal
+    assert [e["partition"] for e in entries] == ["nominal", "c"] and entries[0]["ber"] == 0.0
+
+
+def test_a_step_back_that_would_cross_the_coarse_floor_is_not_taken() -> None:
+    entries, parts = [dict(e) for e in COARSE["entries"]], validate.partitions_of(_ctx(COARSE), COARSE)
+    floor = {"big.weights": 3e-3, "small.ifm": 0.0}
+    assert validate.back_off(entries, parts, floor, validate.retreat_of(_ctx(COARSE))) == []
+    assert {e["ber"] for e in entries} == {3e-3}
