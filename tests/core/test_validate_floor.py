@@ -45,7 +45,7 @@ def test_back_off_stops_at_the_coarse_point_and_says_so_with_an_empty_move() -> 
 class _Grid:
     """The mapping's grid as ``retreat_of`` sees it: VDD points of a 25 mV step and their BERs (nominal: 0)."""
 
-    POINTS = [(1.35, 0.0), (1.30, 1e-3), (1.25, 2e-3), (1.225, 3e-3), (1.20, 4e-3)]
+    POINTS = ((1.35, 0.0), (1.30, 1e-3), (1.25, 2e-3), (1.225, 3e-3), (1.20, 4e-3))
 
     def point_for(self, tolerance: float) -> Any:
         vdd, ber = max((p for p in self.POINTS if p[1] <= tolerance), key=lambda p: p[1])
