@@ -62,13 +62,15 @@ def _ctx(mapped: dict[str, Any], rounds: int = 3) -> Any:
 
 
 TOLERATED = {"big.weights": 3e-3}  # the stand-in's accuracy passes when the large weights are at or below this
+DRAWS: list[int] = []  # the error-seed offset of every accuracy check, in order
 
 
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     from eden.stages import boost, common
 
-    def accuracy_under(ctx: Any, model: Any, bers: dict[str, float], **_: Any) -> Any:
+    def accuracy_under(ctx: Any, model: Any, bers: dict[str, float], **kw: Any) -> Any:
+        DRAWS.append(kw["seed_offset"])
         acc = 0.95 if all(bers[k] <= t for k, t in TOLERATED.items()) else 0.80
         return SimpleNamespace(mean=acc, low=acc - 0.01, high=acc + 0.01)
 
@@ -125,3 +127,20 @@ def test_a_step_back_that_would_cross_the_coarse_floor_is_not_taken() -> None:
     floor = {"big.weights": 3e-3, "small.ifm": 0.0}
     assert validate.back_off(entries, parts, floor, validate.retreat_of(_ctx(COARSE))) == []
     assert {e["ber"] for e in entries} == {3e-3}
+
+
+@pytest.mark.usefixtures("stand_in")
+def test_a_fine_mapping_whose_floor_fails_ends_where_the_coarse_mapping_ends_never_at_nominal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measured before: fine used its rounds on small types, its floor then failed and it went all nominal (0 %
+    saved) while the coarse mapping, stepping back, kept 27 %. The floor phase replays the coarse check exactly."""
+    monkeypatch.setitem(TOLERATED, "big.weights", 2e-3)  # fine (4e-3) and its floor (3e-3) both miss
+    DRAWS.clear()
+    coarse = validate.compute(_ctx(COARSE), tmp_path, None)
+    coarse_draws = list(DRAWS)
+    DRAWS.clear()
+    fine = validate.compute(_ctx({**FINE, "coarse_floor": COARSE}), tmp_path, None)
+    assert fine["fallback_coarse_floor"] and not fine["fallback_nominal"]
+    assert fine["entries"] == coarse["entries"] and fine["final_acc"] == coarse["final_acc"]
+    assert DRAWS[-len(coarse_draws):] == coarse_draws  # the same error draws as the coarse mapping's own check
