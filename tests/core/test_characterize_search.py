@@ -53,7 +53,7 @@ def test_fine_sweep_never_exceeds_the_cap() -> None:
     assert all(math.isclose(v, 0.2) for v in result.values())
 
 
-def test_a_per_type_bound_below_the_coarse_one_is_lifted_to_it_and_a_zero_stays_zero() -> None:
+def test_a_per_type_bound_below_the_coarse_one_is_lifted_to_it_a_failed_bracket_too() -> None:
     """Each type is measured with the others below the coarse BER, so (errors only hurt) it tolerates at least the
     coarse BER: a wide interval's lower bound below the coarse one must not place that type less aggressively."""
     from eden.search.tolerance import Tolerance
@@ -62,5 +62,6 @@ def test_a_per_type_bound_below_the_coarse_one_is_lifted_to_it_and_a_zero_stays_
     def tol(low: float) -> Tolerance:
         return Tolerance(2 * low, low, 3 * low, 0.95, "logistic", (), 0.99, 0.98)
 
-    tols = {"wide.weights": tol(7.8e-3), "tolerant.ifm": tol(3e-2), "intolerant.ifm": tol(0.0)}
-    assert safe_bounds(tols, 1.09e-2) == {"wide.weights": 1.09e-2, "tolerant.ifm": 3e-2, "intolerant.ifm": 0.0}
+    tols = {"wide.weights": tol(7.8e-3), "tolerant.ifm": tol(3e-2), "bracket_failed.ifm": tol(0.0)}
+    assert safe_bounds(tols, 1.09e-2) == {"wide.weights": 1.09e-2, "tolerant.ifm": 3e-2, "bracket_failed.ifm": 1.09e-2}
+    assert safe_bounds(tols, 0.0)["bracket_failed.ifm"] == 0.0  # the whole network tolerates nothing
