@@ -80,6 +80,7 @@ def partitions_of(ctx: RunContext, mapped: dict[str, Any]) -> list[dict[str, Any
     return sorted(parts, key=lambda p: float(p["ber"]))
 
 
+Knobs = tuple[float, float]  # (VDD in V, tRCD in ns) of an operating point
 #: The grid point one step less aggressive than a BER (None: only nominal is left), see :func:`retreat_of`.
 Retreat = Callable[[float], "OperatingPoint | None"]
 
@@ -98,7 +99,7 @@ def retreat_of(ctx: RunContext) -> Retreat:
 def back_off(
     entries: list[dict[str, Any]],
     partitions: list[dict[str, Any]],
-    floor: dict[str, float] | None = None,
+    floor: dict[str, Knobs] | None = None,
     retreat: Retreat | None = None,
 ) -> list[str]:
     """Move the worst offenders one step towards nominal, in place; return their data-type keys.
@@ -107,8 +108,11 @@ def back_off(
     knows a grid point in between, the offender's whole partition moves to that point instead (every datum in it
     with it): the coarse mapping, whose partitions all share one point, then backs off one VDD/tRCD step at a time
     rather than sending its bulk to nominal (measured before: LeNet-5 at 5 mV steps kept 1.2 % instead of ~27 %).
-    ``floor`` (data type → the BER the coarse mapping gives it): a step that would leave a datum below it is not
-    taken; an empty return means no offender can move within the floor (time to validate the floor itself).
+    ``floor`` (data type → the (VDD, tRCD) the coarse mapping gives it): a step to a point that saves less than
+    that one (higher VDD; equal VDD and slower tRCD) is not taken; an empty return means no offender can move
+    within the floor (time to validate the floor itself). The comparison is by point, not BER: with both knobs a
+    point can have a higher BER than the floor's and still a higher VDD (vendor A: 1.30 V at 11.5 ns, BER 5e-3,
+    against 1.275 V at 12.5 ns, 1.06e-4), and a fine mapping that backed off by BER ended below coarse.
     """
     exposed = [e for e in entries if float(e["ber"]) > 0]
     exposed.sort(key=lambda e: (-float(e["bytes"]) * float(e["ber"]), e["data_type"]))
@@ -117,8 +121,10 @@ def back_off(
     retreated: set[str] = set()
     by_name = {p["name"]: p for p in partitions}
 
-    def below_floor(key: str, ber: float) -> bool:
-        return floor is not None and ber < floor.get(key, 0.0)
+    def below_floor(key: str, vdd: float, trcd: float) -> bool:
+        if floor is None or key not in floor:
+            return False
+        return (round(vdd, 9), round(trcd, 9)) > (round(floor[key][0], 9), round(floor[key][1], 9))
 
     for entry in exposed:
         if len(moved) == quota:
@@ -133,7 +139,7 @@ def back_off(
         point = retreat(float(entry["ber"])) if retreat is not None and float(target["ber"]) == 0 else None
         if point is not None and source is not None:
             riders = [e for e in entries if e["partition"] == source["name"]]
-            if any(below_floor(e["data_type"], point.ber) for e in riders):
+            if any(below_floor(e["data_type"], point.vdd, point.trcd) for e in riders):
                 continue
             source.update(vdd=point.vdd, trcd=point.trcd, ber=float(point.ber))
             for e in riders:
@@ -141,7 +147,7 @@ def back_off(
             retreated.add(source["name"])
             moved.append(f"{entry['data_type']} (its partition {source['name']} one grid step back)")
             continue
-        if below_floor(entry["data_type"], float(target["ber"])):
+        if below_floor(entry["data_type"], float(target["vdd"]), float(target["trcd"])):
             continue  # one more step would leave this data type less aggressive than the coarse mapping
         if source is not None:
             source["used_bytes"] -= entry["bytes"]
@@ -197,11 +203,11 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     backoff = 0
     on_floor = False
     if floor is not None:  # phase 1: a finer mapping backs off towards its coarse floor, never past it
-        floor_bers = {e["data_type"]: float(e["ber"]) for e in floor["entries"]}
+        floor_points = {e["data_type"]: (float(e["vdd"]), float(e["trcd"])) for e in floor["entries"]}
         for draw in range(1, limit + 1):
             if est.mean >= required:
                 break
-            moved = back_off(entries, partitions, floor_bers, step_back)
+            moved = back_off(entries, partitions, floor_points, step_back)
             if not moved:
                 break
             backoff += 1

@@ -35,8 +35,8 @@ FLOOR = _table({"big.weights": "c", "small.ifm": "c"}, ["nominal", "c"])
 
 def test_back_off_stops_at_the_coarse_point_and_says_so_with_an_empty_move() -> None:
     entries, parts = [dict(e) for e in FINE["entries"]], validate.partitions_of(_ctx(FINE), FINE)
-    floor = {"big.weights": 3e-3, "small.ifm": 3e-3}
-    assert validate.back_off(entries, parts, floor) == []  # p1 (2e-3) lies below both floors
+    floor = {"big.weights": (1.225, 14.0), "small.ifm": (1.225, 14.0)}  # the coarse point c
+    assert validate.back_off(entries, parts, floor) == []  # p1 (1.25 V) saves less than the floor for both
     assert [e["partition"] for e in entries] == ["p2", "p2"]
     assert validate.back_off(entries, parts) == ["big.weights"]  # without a floor: one step towards nominal
     assert entries[0]["partition"] == "p1"
@@ -124,7 +124,7 @@ def test_a_partition_steps_back_once_per_round_with_every_datum_in_it() -> None:
 
 def test_a_step_back_that_would_cross_the_coarse_floor_is_not_taken() -> None:
     entries, parts = [dict(e) for e in COARSE["entries"]], validate.partitions_of(_ctx(COARSE), COARSE)
-    floor = {"big.weights": 3e-3, "small.ifm": 0.0}
+    floor = {"big.weights": (1.225, 14.0)}  # small.ifm has none
     assert validate.back_off(entries, parts, floor, validate.retreat_of(_ctx(COARSE))) == []
     assert {e["ber"] for e in entries} == {3e-3}
 
@@ -144,3 +144,20 @@ def test_a_fine_mapping_whose_floor_fails_ends_where_the_coarse_mapping_ends_nev
     assert fine["fallback_coarse_floor"] and not fine["fallback_nominal"]
     assert fine["entries"] == coarse["entries"] and fine["final_acc"] == coarse["final_acc"]
     assert DRAWS[-len(coarse_draws):] == coarse_draws  # the same error draws as the coarse mapping's own check
+
+
+def test_the_floor_is_a_point_not_a_ber_a_higher_ber_at_a_higher_vdd_is_below_it() -> None:
+    """With both knobs a point can carry more errors and still save less energy (vendor A: 1.30 V at 11.5 ns has
+    BER 5e-3, 1.275 V at 12.5 ns 1.06e-4). Measured before: an unboosted fine mapping backed off by BER to such
+    points and ended at 8.24 % saved against the coarse mapping's 8.45 %."""
+    parts = {"nominal": (1.35, 12.5, 0.0), "slow": (1.30, 11.5, 5e-3), "hot": (1.25, 10.5, 1.5e-2)}
+    table = {
+        "entries": [{"data_type": "big.weights", "partition": "hot", "vdd": 1.25, "trcd": 10.5, "ber": 1.5e-2,
+                     "bytes": 1000}],
+        "partitions": [{"name": n, "vdd": v, "trcd": t, "ber": b, "capacity_bytes": None,
+                        "used_bytes": 1000 if n == "hot" else 0} for n, (v, t, b) in parts.items()],
+    }  # fmt: skip
+    entries, partitions = [dict(e) for e in table["entries"]], validate.partitions_of(_ctx(table), table)
+    floor = {"big.weights": (1.275, 12.5)}  # the coarse point: BER 1.06e-4, below the slow partition's 5e-3
+    assert validate.back_off(entries, partitions, floor) == []
+    assert entries[0]["partition"] == "hot"
