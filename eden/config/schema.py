@@ -95,6 +95,7 @@ class CharacterizeSchema:
 class ValidateSchema:
     seeds: int = MISSING
     max_backoff_rounds: int = MISSING
+    fine_backoff: str = MISSING
 
 
 @dataclass

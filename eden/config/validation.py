@@ -24,6 +24,7 @@ from eden.config.schema import (
     RunSchema,
 )
 from eden.errors import ConfigError, EdenError, check_choice, check_range
+from eden.stages.validate_modes import FINE_BACKOFFS
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -166,6 +167,7 @@ def validate(cfg: DictConfig) -> RunMembers:
     _positive_int("validate.seeds", cfg.validate.seeds)
     if not isinstance(cfg.validate.max_backoff_rounds, int) or cfg.validate.max_backoff_rounds < 0:
         raise ConfigError("validate.max_backoff_rounds", cfg.validate.max_backoff_rounds, "an integer >= 0")
+    check_choice("validate.fine_backoff", cfg.validate.fine_backoff, FINE_BACKOFFS)
     rt = cfg.retrain
     if not isinstance(rt.epochs, int) or rt.epochs < 0:
         raise ConfigError("retrain.epochs", rt.epochs, "an integer >= 0")

@@ -3,6 +3,7 @@ before nominal (unit-level: the accuracy is a stand-in that passes when the larg
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -52,8 +53,8 @@ class _Grid:
         return SimpleNamespace(vdd=vdd, trcd=14.0, ber=ber, is_nominal=ber == 0.0)
 
 
-def _ctx(mapped: dict[str, Any], rounds: int = 3) -> Any:
-    cfg = SimpleNamespace(validate=SimpleNamespace(seeds=1, max_backoff_rounds=rounds),
+def _ctx(mapped: dict[str, Any], rounds: int = 3, fine_backoff: str = "offenders") -> Any:
+    cfg = SimpleNamespace(validate=SimpleNamespace(seeds=1, max_backoff_rounds=rounds, fine_backoff=fine_backoff),
                           characterize=SimpleNamespace(confidence=0.95))  # fmt: skip
     dram = SimpleNamespace(nominal=SimpleNamespace(vdd=1.35, trcd=14.0))
     mapping = SimpleNamespace(space=lambda device: _Grid())
@@ -161,3 +162,28 @@ def test_the_floor_is_a_point_not_a_ber_a_higher_ber_at_a_higher_vdd_is_below_it
     floor = {"big.weights": (1.275, 12.5)}  # the coarse point: BER 1.06e-4, below the slow partition's 5e-3
     assert validate.back_off(entries, partitions, floor) == []
     assert entries[0]["partition"] == "hot"
+
+
+@pytest.mark.usefixtures("stand_in")
+def test_scale_back_off_bisects_one_common_factor_and_keeps_the_largest_that_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-type tolerances (big.weights 4e-3, coarse 1e-3) times one factor, re-mapped: the stand-in passes while
+    big.weights <= 3e-3, i.e. factor <= 0.75; six log-scale bisection steps from [0.25, 1] end just below it."""
+    factors: list[float] = []
+
+    def rescaled(ctx: Any, factor: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        factors.append(factor)
+        ber = max(4e-3 * factor, 1e-3)
+        entries = [{"data_type": "big.weights", "partition": "p", "vdd": 1.2, "trcd": 14.0, "ber": ber, "bytes": 1000},
+                   {"data_type": "small.ifm", "partition": "p", "vdd": 1.2, "trcd": 14.0, "ber": ber, "bytes": 10}]
+        return entries, [{"name": "p", "vdd": 1.2, "trcd": 14.0, "ber": ber, "capacity_bytes": math.inf,
+                          "used_bytes": 1010}]  # fmt: skip
+
+    monkeypatch.setattr(validate, "rescaled", rescaled)
+    monkeypatch.setattr(validate, "scale_bounds", lambda ctx: 0.25)
+    result = validate.compute(_ctx({**FINE, "coarse_floor": FLOOR}, rounds=6, fine_backoff="scale"), tmp_path, None)
+    assert len(factors) == 6 and factors[0] == pytest.approx(0.5)
+    kept = {e["data_type"]: e["ber"] for e in result["entries"]}["big.weights"]
+    assert 2.9e-3 < kept <= 3e-3  # the largest passing factor found, not the floor
+    assert not result["fallback_coarse_floor"] and result["final_acc"] >= result["required_acc"]

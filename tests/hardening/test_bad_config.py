@@ -33,6 +33,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ),
     ("unknown_dram_type", ["dram.type=measured"], "dram='measured' is unknown; allowed: characterized"),
     (
+        "validate_fine_backoff_unknown",
+        ["validate.fine_backoff=greedy"],
+        "validate.fine_backoff='greedy' is invalid; allowed: scale, offenders",
+    ),
+    (
         "platform_memory_unknown",
         ["platform=gpu", "platform.dram=ddr9"],
         f"platform.dram='ddr9' is invalid; allowed: {DRAM_PARTS}",
