@@ -2,9 +2,11 @@
 
 1. **Points of the partitions** (:func:`eden.mapping.points.fine_points`): ``p0`` nominal, the other
    partitions at the tolerance *levels* that maximize the byte-weighted saving if capacity were unlimited (an
-   exact dynamic program; EDEN's ResNet101 example: 4 partitions at BER ~1.5%, 5%, 6%, 7.5%). Since any single
-   point's coarse mapping is one such choice (or dominated by one), ``fine`` saves at least as much as
-   ``coarse`` whenever capacity does not bind.
+   exact dynamic program; EDEN's ResNet101 example: 4 partitions at BER ~1.5%, 5%, 6%, 7.5%), the lowest
+   tolerance always a level. So no tolerant datum is parked at nominal, and with characterize's tolerances (never
+   below the coarse bound) every datum sits at least at the coarse point: ``fine`` saves at least as much as
+   ``coarse`` datum by datum whenever capacity does not bind, which validate's back-off towards the coarse floor
+   relies on.
 2. **Spare partitions** copy the most crowded level; more nominal partitions are reserved when the data left at
    nominal overflow ``p0`` (see :mod:`eden.mapping.points`).
 3. **Assignment**: Algorithm 1 (tolerance descending, ties by size descending; "best so far" reset per datum;
