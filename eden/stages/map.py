@@ -10,10 +10,14 @@ table, saved in the stage folder as ``mapping.json`` (read by ``validate`` and `
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eden.context import RunContext
+
+if TYPE_CHECKING:
+    from eden.mapping.space import Datum
 
 log = logging.getLogger(__name__)
 #: Registry members whose code this stage runs (their source is part of its cache key).
@@ -29,12 +33,19 @@ def determining(ctx: RunContext) -> dict[str, Any]:
     return {"mapping": ctx.node("mapping"), "dram": ctx.node("dram"), "format": str(ctx.cfg.format)}
 
 
-def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
+def data_of(ctx: RunContext, tolerances: Mapping[str, float]) -> list[Datum]:
+    """The run's data types (sizes in the run's format) with ``tolerances``: what a strategy maps (also validate's
+    re-mapping under scaled tolerances)."""
     from eden.mapping.space import data_items
+
+    return data_items(ctx.data_types, str(ctx.cfg.format), tolerances)
+
+
+def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]:
     from eden.mapping.table import points_of, save_csv, save_json, save_markdown
 
     characterized = ctx.results["characterize"]
-    data = data_items(ctx.data_types, str(ctx.cfg.format), characterized["tolerances"])
+    data = data_of(ctx, characterized["tolerances"])
     strategy = ctx.members.mapping
     coarse_ber = float(characterized["coarse_ber"])
     table: dict[str, Any] = strategy.map(data, ctx.members.dram, coarse_ber=coarse_ber)

@@ -116,13 +116,12 @@ def rescaled(ctx: RunContext, factor: float) -> tuple[list[dict[str, Any]], list
     target); their *ratios* are what the characterization measured, and a common factor fitted end to end keeps them,
     where backing off the most error-heavy types first sends the bulk of the bytes back to the coarse point.
     """
-    from eden.mapping.space import data_items
+    from eden.mapping.points import at_coarse_ber
+    from eden.stages.map import data_of
 
     characterized = ctx.results["characterize"]
     coarse = float(characterized["coarse_ber"])
-    tolerances = {k: max(float(t) * factor, coarse) if float(t) > 0 else 0.0
-                  for k, t in characterized["tolerances"].items()}  # fmt: skip
-    data = data_items(ctx.data_types, str(ctx.cfg.format), tolerances)
+    data = at_coarse_ber(data_of(ctx, {k: float(t) * factor for k, t in characterized["tolerances"].items()}), coarse)
     table = ctx.members.mapping.map(data, ctx.members.dram, coarse_ber=coarse)
     return [dict(e) for e in table["entries"]], partitions_of(ctx, table)
 
