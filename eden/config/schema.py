@@ -70,6 +70,7 @@ class RetrainSchema:
     outer_iterations: int = MISSING
     control: bool = MISSING
     clean_share: float = MISSING
+    weight_clip: float | None = MISSING
 
 
 @dataclass

@@ -180,6 +180,8 @@ def validate(cfg: DictConfig) -> RunMembers:
         check_range("retrain.target_ber", rt.target_ber, 0.0, 1.0)
     _positive_int("retrain.outer_iterations", rt.outer_iterations)
     check_range("retrain.clean_share", rt.clean_share, 0.0, 0.99)
+    if rt.weight_clip is not None:
+        check_range("retrain.weight_clip", rt.weight_clip, 0.5, 100.0)
     _check_tracking(cfg)
     _check_paths(cfg)
     for group in ("data", "model"):

@@ -51,8 +51,26 @@ def schedule(*, target: float, epochs: int, step_every: int, spacing: str, curri
     return [bers[min(e // step_every, levels - 1)] for e in range(epochs)]
 
 
-def retrain(ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | None) -> None:
-    """Fit ``model`` with the injector attached; a callback sets the epoch's BER before it starts."""
+def clipping(bounds: dict[str, float] | None, model: Any) -> list[Any]:
+    """The weight-clip callback when ``retrain.weight_clip`` is set (bounds measured on the baseline), else none."""
+    from eden.training.clipping import clip_callback
+
+    return [] if bounds is None else [clip_callback(model, bounds)]
+
+
+def baseline_clip_bounds(ctx: RunContext, baseline: Any) -> dict[str, float] | None:
+    """``retrain.weight_clip`` × each layer's weight RMS on the baseline, fixed for every iteration and the control."""
+    from eden.training.clipping import clip_bounds
+
+    factor = ctx.cfg.retrain.weight_clip
+    return None if factor is None else clip_bounds(baseline, float(factor))
+
+
+def retrain(
+    ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | None, bounds: dict[str, float] | None = None
+) -> None:
+    """Fit ``model`` with the injector attached; a callback sets the epoch's BER before it starts (and, with
+    ``bounds``, another clips the weights after every step)."""
     from eden.stages.baseline import train
     from eden.stages.common import make_injector, uniform_bers
 
@@ -69,7 +87,7 @@ def retrain(ctx: RunContext, model: Any, per_epoch: list[float], run_id: str | N
             lr=float(ctx.cfg.retrain.lr),
             lr_schedule=str(ctx.cfg.retrain.lr_schedule),
             run_id=run_id,
-            callbacks=[callback],
+            callbacks=[*clipping(bounds, model), callback],
             label="boost",
         )
     finally:
@@ -142,6 +160,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     rt = ctx.cfg.retrain
     model = load_model(ctx, ctx.folders["baseline"])
     unboosted, unboosted_curve = char.coarse(ctx, model, label="unboosted")
+    bounds = baseline_clip_bounds(ctx, model)
     result: dict[str, Any] = {
         "unboosted_ber": unboosted.ber,
         "unboosted_interval": [unboosted.low, unboosted.high],
@@ -164,7 +183,7 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
         log.info(
             "[boost] iteration %d: retraining towards BER %s, %d epochs at BER %s", it, sig3(aim), len(per_epoch), steps
         )
-        retrain(ctx, model, per_epoch, run_id)
+        retrain(ctx, model, per_epoch, run_id, bounds)
         model.eval()
         ranges = _record_ranges(ctx, model)  # the retrained network's own plausible ranges
         set_ranges(ctx, ranges)
@@ -197,23 +216,23 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     # the control trains as long as the network kept (or, if none improved, as long as one iteration did)
     control_epochs = epochs_kept or (int(rt.epochs) if result["iterations"] else 0)
     if bool(rt.control) and control_epochs > 0:
-        result["control"] = control(ctx, control_epochs, run_id)
+        result["control"] = control(ctx, control_epochs, run_id, bounds)
         result["curves"]["control"] = result["control"].pop("curve")
         set_ranges(ctx, best_ranges)
     return result
 
 
-def control(ctx: RunContext, epochs: int, run_id: str | None) -> dict[str, Any]:
-    """The no-error control: the baseline fine-tuned for the same epochs, rate and schedule without errors, then
-    characterized like the boosted network. Boosting's gain over it is what errors during retraining bought, beyond
-    the extra training itself."""
+def control(ctx: RunContext, epochs: int, run_id: str | None, bounds: dict[str, float] | None = None) -> dict[str, Any]:
+    """The no-error control: the baseline fine-tuned for the same epochs, rate, schedule and weight clip without
+    errors, then characterized like the boosted network. Boosting's gain over it is what errors during retraining
+    bought, beyond the extra training (and the clip) itself."""
     from eden.stages.baseline import load_model, train
     from eden.stages.common import clean_accuracy, set_ranges
 
     model = load_model(ctx, ctx.folders["baseline"])
     log.info("[boost] control: fine-tuning the baseline for %d epochs without errors", epochs)
     train(ctx, model, max_epochs=epochs, lr=float(ctx.cfg.retrain.lr), lr_schedule=str(ctx.cfg.retrain.lr_schedule),
-          run_id=run_id, callbacks=[])  # fmt: skip
+          run_id=run_id, callbacks=clipping(bounds, model))  # fmt: skip
     model.eval()
     set_ranges(ctx, _record_ranges(ctx, model))
     tol, curve = char.coarse(ctx, model, label="control")

@@ -38,6 +38,11 @@ CASES: list[tuple[str, list[str], str]] = [
         "validate.fine_backoff='greedy' is invalid; allowed: scale, offenders",
     ),
     (
+        "retrain_weight_clip_too_small",
+        ["retrain.weight_clip=0.1"],
+        "retrain.weight_clip=0.1 is invalid; allowed: a number in [0.5, 100]",
+    ),
+    (
         "platform_memory_unknown",
         ["platform=gpu", "platform.dram=ddr9"],
         f"platform.dram='ddr9' is invalid; allowed: {DRAM_PARTS}",
