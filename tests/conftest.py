@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from omegaconf import DictConfig
@@ -39,3 +40,19 @@ def tiny_overrides(tmp_path: Path) -> list[str]:
 @pytest.fixture
 def compose_cfg() -> Callable[[list[str] | None], DictConfig]:
     return compose
+
+
+def untracked_context(cfg: DictConfig) -> Any:
+    """A validated RunContext of ``cfg`` with MLflow off and the stage cache at ``paths.cache``."""
+    from eden.cache import StageCache
+    from eden.config import validate
+    from eden.context import RunContext
+    from eden.tracking import Tracker
+
+    tracker = Tracker(enabled=False, uri="", experiment="")
+    return RunContext(cfg=cfg, members=validate(cfg), tracker=tracker, cache=StageCache(cfg.paths.cache))
+
+
+@pytest.fixture
+def offline_context() -> Callable[[DictConfig], Any]:
+    return untracked_context

@@ -4,27 +4,22 @@ BER's interval around each estimate (slow: trains on digits)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from omegaconf import DictConfig
 
-from eden.cache import StageCache
-from eden.context import RunContext
 from eden.pipeline import run_stages
-from eden.tracking import Tracker
 
 
 @pytest.mark.slow
 def test_boost_reports_gains_against_baseline_and_control(
-    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str]
+    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str], offline_context: Callable[..., Any]
 ) -> None:
-    from eden.config import validate
-
     cfg = compose_cfg([*tiny_overrides, "stage=boost", "trainer.max_epochs=12", "target.max_drop=0.03",
                        "characterize.sample_fraction=1.0", "retrain.epochs=2", "retrain.outer_iterations=1",
                        "retrain.control=true", "characterize.bootstrap=40"])  # fmt: skip
-    ctx = RunContext(cfg=cfg, members=validate(cfg), tracker=Tracker(enabled=False, uri="", experiment=""),
-                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    ctx = offline_context(cfg)
     m = run_stages(ctx)
     assert 0 < m["tolerable_ber_coarse_unboosted_lo"] <= m["tolerable_ber_coarse_unboosted"]
     assert m["tolerable_ber_coarse_unboosted"] <= m["tolerable_ber_coarse_unboosted_hi"]

@@ -5,6 +5,7 @@ scale, hence the size of every bit flip."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -104,22 +105,17 @@ def test_weight_clip_is_off_by_default_and_a_number_otherwise(
 
 @pytest.mark.slow
 def test_boost_stage_retrains_under_the_baselines_bounds(
-    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str]
+    compose_cfg: Callable[[list[str]], DictConfig], tiny_overrides: list[str], offline_context: Callable[..., Any]
 ) -> None:
-    from eden.cache import StageCache
-    from eden.config import validate
-    from eden.context import RunContext
     from eden.pipeline import run_stages
     from eden.stages import boost
     from eden.stages.baseline import load_model
-    from eden.tracking import Tracker
 
     cfg = compose_cfg([*tiny_overrides, "stage=boost", "trainer.max_epochs=6", "target.max_drop=0.03",
                        "retrain.epochs=2", "retrain.outer_iterations=1", "retrain.control=true",
                        "retrain.weight_clip=1.5", "characterize.bootstrap=40",
                        "characterize.sample_fraction=1.0"])  # fmt: skip
-    ctx = RunContext(cfg=cfg, members=validate(cfg), tracker=Tracker(enabled=False, uri="", experiment=""),
-                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    ctx = offline_context(cfg)
     metrics = run_stages(ctx)
     assert metrics["tolerable_ber_coarse_control"] > 0  # the control ran with the same clip and was characterized
     baseline = load_model(ctx, ctx.folders["baseline"])
