@@ -31,6 +31,15 @@ def metrics_of(ctx: Any) -> dict[str, float]:
     return row
 
 
+#: The paper's retraining (§5.1), which Fig. 10 compares: every batch at the epoch's BER, no weight clip.
+PAPER_RULE = {"retrain.clean_share": "0", "retrain.weight_clip": "null"}
+
+
+def paper_rule(overrides: list[str]) -> list[str]:
+    """The paper's setting of each ``PAPER_RULE`` field the command line does not set itself."""
+    return [f"{k}={v}" for k, v in PAPER_RULE.items() if not any(o.startswith(f"{k}=") for o in overrides)]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True)
@@ -41,9 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     script_logging()
     rows: list[dict[str, Any]] = []
-    # every batch at the target, as the paper's Fig. 10 (unless the command line sets the share itself)
-    user_set = any(o.startswith("retrain.clean_share=") for o in args.overrides)
-    paper_batches = [] if user_set else ["retrain.clean_share=0"]
+    paper_batches = paper_rule(args.overrides)
     for seed in args.seeds:
         base = [*args.overrides, f"seed={seed}"]
         unboosted = float(context([*base, "retrain=none"], upto="boost").results["boost"]["unboosted_ber"])

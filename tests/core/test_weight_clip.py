@@ -126,3 +126,24 @@ def test_boost_stage_retrains_under_the_baselines_bounds(
     assert _largest_ratio(baseline, bounds) <= 1.0 + 1e-6
     if ctx.results["boost"]["epochs_kept"]:  # the network the stage kept trained under the same clip
         assert _largest_ratio(load_model(ctx, ctx.folders["boost"]), bounds) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("overrides", "clip"),
+    [
+        (["experiment=fig10_retraining"], None),  # the paper's retraining, as Fig. 10 compares it
+        (["experiment=boost_wide"], None),  # the rule the wide network was measured with
+    ],
+)
+def test_presets_measured_with_the_paper_rule_pin_no_clip(
+    compose_cfg: Callable[[list[str]], DictConfig], overrides: list[str], clip: float | None
+) -> None:
+    assert compose_cfg(overrides).retrain.weight_clip == clip
+
+
+def test_the_fig10_cli_runs_the_paper_rule_unless_the_command_line_sets_a_field() -> None:
+    from eden.science.fig10 import paper_rule
+
+    assert paper_rule([]) == ["retrain.clean_share=0", "retrain.weight_clip=null"]
+    assert paper_rule(["retrain.weight_clip=2"]) == ["retrain.clean_share=0"]
+    assert paper_rule(["seed=1", "retrain.clean_share=0.5"]) == ["retrain.weight_clip=null"]
