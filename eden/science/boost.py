@@ -29,9 +29,11 @@ def row_of(ctx: Any, seed: int, wall_s: float) -> dict[str, Any]:
                    "interval": [float(v) for v in it["interval"]], "sample_acc": float(it["sample_acc"])}
                   for it in b["iterations"]]  # fmt: skip
     control = {k: v for k, v in b.get("control", {}).items() if k != "curve"}
+    unclipped = {k: v for k, v in b.get("control_unclipped", {}).items() if k != "curve"}
     return {"seed": seed, "threads": torch.get_num_threads(), "wall_s": wall_s, "metrics": metrics,
             "unboosted_interval": b["unboosted_interval"], "tolerable_interval": b["tolerable_interval"],
-            "epochs_kept": b["epochs_kept"], "iterations": iterations, "control": control}  # fmt: skip
+            "epochs_kept": b["epochs_kept"], "iterations": iterations, "control": control,
+            "control_unclipped": unclipped}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -114,7 +114,8 @@ def boost(rows: list[dict[str, Any]]) -> str:
     """The default boosting rule per seed: unboosted, each outer iteration, the kept network, the control, gains."""
     out = ["| seed | unboosted [95 % int.] | iterations: target → tolerable BER | kept [95 % int.] | control [95 % "
            "int.] | gain vs baseline [bounds] | gain vs control [bounds] | clean acc. baseline / boosted / control "
-           "| epochs kept |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+           "| epochs kept | unclipped control: BER, gain vs it [bounds] |",
+           "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in sorted(rows, key=lambda r: r["seed"]):
         m, ctl = r["metrics"], r["control"]
         ub = [m["tolerable_ber_coarse_unboosted"], *r["unboosted_interval"]]
@@ -132,6 +133,13 @@ def boost(rows: list[dict[str, Any]]) -> str:
         accs = [m.get("baseline_acc"), m.get("boosted_acc"), m.get("control_acc")]
         cells.append(" / ".join("–" if a is None else f"{100 * a:.2f}" for a in accs) + " %")
         cells.append(str(r["epochs_kept"]))
+        plain = r.get("control_unclipped") or {}
+        if plain:  # a clipped run also fine-tuned without errors and without the clip
+            gp = ratio_bounds(kept[1:], list(plain["interval"]))
+            cells.append(f"{plain['tolerable_ber']:.2e}: {m['boost_gain_vs_control_unclipped']:.2f}x "
+                         f"[{gp[0]:.2f}, {gp[1]:.2f}]")  # fmt: skip
+        else:
+            cells.append("–")
         out.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 

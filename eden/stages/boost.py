@@ -218,11 +218,16 @@ def compute(ctx: RunContext, folder: Path, run_id: str | None) -> dict[str, Any]
     if bool(rt.control) and control_epochs > 0:
         result["control"] = control(ctx, control_epochs, run_id, bounds)
         result["curves"]["control"] = result["control"].pop("curve")
+        if bounds is not None:  # and plain fine-tuning, so the clip's share of the gain is measured too
+            result["control_unclipped"] = control(ctx, control_epochs, run_id, None, label="control_unclipped")
+            result["curves"]["control_unclipped"] = result["control_unclipped"].pop("curve")
         set_ranges(ctx, best_ranges)
     return result
 
 
-def control(ctx: RunContext, epochs: int, run_id: str | None, bounds: dict[str, float] | None = None) -> dict[str, Any]:
+def control(
+    ctx: RunContext, epochs: int, run_id: str | None, bounds: dict[str, float] | None = None, label: str = "control"
+) -> dict[str, Any]:
     """The no-error control: the baseline fine-tuned for the same epochs, rate, schedule and weight clip without
     errors, then characterized like the boosted network. Boosting's gain over it is what errors during retraining
     bought, beyond the extra training (and the clip) itself."""
@@ -230,12 +235,13 @@ def control(ctx: RunContext, epochs: int, run_id: str | None, bounds: dict[str, 
     from eden.stages.common import clean_accuracy, set_ranges
 
     model = load_model(ctx, ctx.folders["baseline"])
-    log.info("[boost] control: fine-tuning the baseline for %d epochs without errors", epochs)
+    log.info("[boost] control: fine-tuning the baseline for %d epochs without errors%s", epochs,
+             "" if bounds is None else ", weights clipped as in boosting")  # fmt: skip
     train(ctx, model, max_epochs=epochs, lr=float(ctx.cfg.retrain.lr), lr_schedule=str(ctx.cfg.retrain.lr_schedule),
           run_id=run_id, callbacks=clipping(bounds, model))  # fmt: skip
     model.eval()
     set_ranges(ctx, _record_ranges(ctx, model))
-    tol, curve = char.coarse(ctx, model, label="control")
+    tol, curve = char.coarse(ctx, model, label=label)
     acc = clean_accuracy(ctx, model)
     return {"tolerable_ber": tol.ber, "interval": [tol.low, tol.high], "acc": acc, "curve": curve}
 
@@ -272,10 +278,11 @@ def finalize(ctx: RunContext, result: dict[str, Any]) -> dict[str, float]:
     unboosted = float(result["unboosted_ber"])
     if unboosted > 0:
         metrics["boost_gain_vs_baseline"] = float(result["tolerable_ber"]) / unboosted
-    if "control" in result:
-        ctl = result["control"]
-        metrics["tolerable_ber_coarse_control"] = float(ctl["tolerable_ber"])
-        metrics["control_acc"] = float(ctl["acc"])
-        if ctl["tolerable_ber"] > 0:
-            metrics["boost_gain_vs_control"] = float(result["tolerable_ber"]) / float(ctl["tolerable_ber"])
+    for key, suffix in (("control", ""), ("control_unclipped", "_unclipped")):
+        if key in result:
+            ctl = result[key]
+            metrics[f"tolerable_ber_coarse_control{suffix}"] = float(ctl["tolerable_ber"])
+            metrics[f"control{suffix}_acc"] = float(ctl["acc"])
+            if ctl["tolerable_ber"] > 0:
+                metrics[f"boost_gain_vs_control{suffix}"] = float(result["tolerable_ber"]) / float(ctl["tolerable_ber"])
     return metrics

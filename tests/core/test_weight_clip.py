@@ -119,6 +119,10 @@ def test_boost_stage_retrains_under_the_baselines_bounds(
     ctx = offline_context(cfg)
     metrics = run_stages(ctx)
     assert metrics["tolerable_ber_coarse_control"] > 0  # the control ran with the same clip and was characterized
+    # and plain fine-tuning too, without errors or clip: the clip's own share of the gain
+    plain = metrics["tolerable_ber_coarse_control_unclipped"]
+    assert plain > 0 and 0.5 < metrics["control_unclipped_acc"] <= 1
+    assert metrics["boost_gain_vs_control_unclipped"] == pytest.approx(metrics["tolerable_ber_coarse"] / plain)
     baseline = load_model(ctx, ctx.folders["baseline"])
     bounds = boost.baseline_clip_bounds(ctx, baseline)
     assert bounds == clip_bounds(baseline, 1.5)

@@ -60,3 +60,12 @@ def test_an_unknown_table_kind_is_one_line_naming_the_choices(capsys: pytest.Cap
     assert exc.value.code == 2
     choices = "(choose from 'boost', 'fig10', 'fig11', 'fig8', 'tolerances')"
     assert f"invalid choice: 'fig9' {choices}" in capsys.readouterr().err
+
+
+def test_boost_table_reports_the_unclipped_control_of_a_clipped_run() -> None:
+    clipped = row(0, control=True)
+    clipped["control_unclipped"] = {"tolerable_ber": 2e-3, "interval": [1.6e-3, 2.4e-3]}
+    clipped["metrics"]["boost_gain_vs_control_unclipped"] = 5.0
+    cells = [c.strip() for c in boost([clipped, row(1, control=True)]).splitlines()[2].split("|")]
+    assert cells[-2] == "2.00e-03: 5.00x [3.33, 7.50]"  # 8e-3 / 2.4e-3 and 1.2e-2 / 1.6e-3
+    assert boost([row(1, control=True)]).splitlines()[2].rstrip(" |").endswith("–")
