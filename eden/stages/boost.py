@@ -6,8 +6,10 @@ straight-through to the clean weights), with implausible values corrected as in 
 step-wise from near 0 to the target, one step every ``retrain.step_every`` epochs; ``retrain=non_curricular``
 starts at the target, ``retrain=none`` skips retraining. ``retrain.clean_share`` runs that share of the training
 batches (drawn per batch) without errors, so retraining at a high BER does not give up the clean accuracy the
-target line is measured from. The target defaults to ``retrain.target_gain`` × the
-current tolerable BER (the paper's boosting gained 5-10×), capped by ``characterize.ber_max``.
+target line is measured from. ``retrain.weight_clip`` (default 2) clamps each layer's weights to that many times
+their RMS on the baseline during retraining and its control: integer formats scale a tensor by its largest weight,
+so the clip shrinks every bit flip (:mod:`eden.training.clipping`). The target defaults to ``retrain.target_gain`` ×
+the current tolerable BER (the paper's boosting gained 5-10×), capped by ``characterize.ber_max``.
 """
 
 from __future__ import annotations
