@@ -36,16 +36,30 @@ def clip_bounds(model: nn.Module, factor: float) -> ClipBounds:
     return bounds
 
 
-@torch.no_grad()
-def apply_clip(model: nn.Module, bounds: ClipBounds) -> int:
-    """Clamp each bounded layer's weights to ±its bound in place; returns how many weights were clamped."""
-    clamped = 0
+def clipped_weights(model: nn.Module, bounds: ClipBounds) -> list[tuple[torch.Tensor, float]]:
+    """(weight tensor, bound) of each bounded layer: found once, as the optimizer updates the tensors in place."""
+    pairs = []
     for name, module in injectable_layers(model):
         if name in bounds:
             w = module.weight
             assert isinstance(w, torch.Tensor)
-            clamped += int((w.abs() > bounds[name]).sum())
-            w.clamp_(-bounds[name], bounds[name])
+            pairs.append((w, bounds[name]))
+    return pairs
+
+
+@torch.no_grad()
+def clamp_all(pairs: list[tuple[torch.Tensor, float]]) -> None:
+    """Clamp each weight tensor to ±its bound in place (no count: no host sync on the training step's path)."""
+    for w, bound in pairs:
+        w.clamp_(-bound, bound)
+
+
+@torch.no_grad()
+def apply_clip(model: nn.Module, bounds: ClipBounds) -> int:
+    """Clamp each bounded layer's weights to ±its bound in place; returns how many weights were clamped."""
+    pairs = clipped_weights(model, bounds)
+    clamped = sum(int((w.abs() > bound).sum()) for w, bound in pairs)
+    clamp_all(pairs)
     return clamped
 
 
@@ -54,6 +68,8 @@ def clip_callback(model: nn.Module, bounds: ClipBounds) -> Any:
     ``on_train_batch_end`` runs after the step), so every forward pass, with or without errors, sees clipped weights."""
     import pytorch_lightning as pl
 
+    pairs = clipped_weights(model, bounds)
+
     class WeightClip(pl.Callback):
         clamped_at_start = 0
 
@@ -61,6 +77,6 @@ def clip_callback(model: nn.Module, bounds: ClipBounds) -> Any:
             self.clamped_at_start = apply_clip(model, bounds)
 
         def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, *args: Any) -> None:
-            apply_clip(model, bounds)
+            clamp_all(pairs)
 
     return WeightClip()
