@@ -194,6 +194,11 @@ def banked_memory_time(
     return MemoryTime(accesses / x * 1e-9, x / limit)
 
 
+def banks_per_channel(device: DramDevice) -> int:
+    """Banks one channel's accesses spread over: per chip banks × ranks (a rank's chips act as one)."""
+    return device.organization.ranks * device.geometry.banks
+
+
 def total_banks(device: DramDevice) -> int:
     """Banks that serve accesses independently: per chip banks × ranks × channels (a rank's chips act as one)."""
     org = device.organization

@@ -109,15 +109,39 @@ class NetworkTerms:
     paper: float | None
 
 
-def network_terms(network: str, fmt: str, cpu: Any) -> NetworkTerms:
-    """Evaluate ``network`` at its Table 3 point on ``cpu`` and collect the terms of the module docstring."""
+#: Memory-time models ``--memory`` chooses: the analytic one, or the simulated controller without / with
+#: Ramulator's DDR4-2133 activation and column limits (tRRD, tFAW, tCCD_L).
+MEMORY_MODELS: tuple[str, ...] = ("analytic", "simulated", "simulated-ramulator")
+
+
+def memory_model(cpu: Any, name: str) -> Any:
+    """The ``memory`` argument of ``cpu.evaluate`` for ``--memory name`` (None: the analytic default)."""
+    from eden.platforms.dram_costs import device_of
+    from eden.platforms.simulated_memory import RAMULATOR_DDR4_2133_LIMITS, SimulatedCosts
+
+    if name not in MEMORY_MODELS:
+        raise ConfigError("--memory", name, MEMORY_MODELS)
+    if name == "analytic":
+        return None
+    device = device_of(cpu.dram)
+    if name == "simulated-ramulator" and device.name != "ddr4_2133":
+        raise ConfigError("--memory", name, "simulated (Ramulator's limits are cited for ddr4_2133 only)")
+    limits = RAMULATOR_DDR4_2133_LIMITS if name == "simulated-ramulator" else None
+    return SimulatedCosts(
+        device, row_bytes=cpu.interface.interleave_bytes, line_bytes=cpu.interface.access_bytes, limits=limits
+    )
+
+
+def network_terms(network: str, fmt: str, cpu: Any, memory: Any = None) -> NetworkTerms:
+    """Evaluate ``network`` at its Table 3 point on ``cpu`` and collect the terms of the module docstring;
+    ``memory``: a costs model replacing the analytic one (:func:`memory_model`)."""
     from eden.paper.calibrate import PAPER_CPU_SPEEDUP
     from eden.paper.networks import TABLE3, shape_only_topology, table3_mapping
     from eden.platforms.dram_costs import device_of
 
     topology = shape_only_topology(network)
     mapping, reference = table3_mapping(network, fmt, topology)
-    result = cpu.evaluate(topology, mapping, reference, data_format=fmt)
+    result = cpu.evaluate(topology, mapping, reference, data_format=fmt, memory=memory)
     device = device_of(cpu.dram)
     delta = -TABLE3[network][fmt][1]
     total_bytes = sum(r.weight_bytes + r.ifm_bytes + r.ofm_bytes for r in result.layers)
@@ -190,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--formats", default="fp32,int8")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="CPU YAML override")
     parser.add_argument("--traffic", default="blocked", help=f"blocked or a what-if: {', '.join(TRAFFIC_MODELS)}")
+    parser.add_argument("--memory", default="analytic", help=f"memory-time model: {', '.join(MEMORY_MODELS)}")
     args = parser.parse_args(argv)
     try:
         networks = parse_list(args.networks, list(TABLE3), "--networks")
@@ -197,10 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu = load_platform("cpu", max_cycles=None, cache_dir=None, overrides=parse_overrides(args.set))
         if args.traffic != "blocked":
             cpu = with_traffic(cpu, args.traffic)
+        memory = memory_model(cpu, args.memory)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(report([network_terms(n, f, cpu) for n in networks for f in formats]), end="")
+    print(report([network_terms(n, f, cpu, memory) for n in networks for f in formats]), end="")
     return 0
 
 

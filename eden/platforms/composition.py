@@ -151,7 +151,7 @@ class _Evaluator:
     def issue_of(self, layer: Layer, traffic: LayerTraffic) -> LayerIssue | None:
         """The layer's streams, row hits and MLP on a cache-based processor (None: prefetching accelerator)."""
         issue = self.timing.issue
-        return None if issue is None else layer_issue(layer, traffic, issue, banks=self.costs.banks)
+        return None if issue is None else layer_issue(layer, traffic, issue, banks=self.costs.banks_per_channel)
 
     def layer_time(
         self,
@@ -177,9 +177,7 @@ class _Evaluator:
             trcd = sum(ops[k].trcd * b for k, b, _ in parts) / total  # latency is linear in tRCD
             t_mem, saturated = self.costs.memory_time_s(
                 trcd=trcd,
-                accesses=issued.accesses,
-                row_hit_rate=issued.row_hit_rate,
-                mlp=issued.mlp,
+                issue=issued,
                 extra_latency_ns=t.issue.on_chip_latency_ns,
                 closed_page=t.issue.page_policy == "closed",
             )

@@ -13,6 +13,7 @@ from typing import Any
 from eden.dram import energy, latency
 from eden.dram.device import DRAMS, DramDevice
 from eden.errors import ConfigError
+from eden.platforms.memory_time import LayerIssue
 from eden.platforms.operating import OpPoint
 
 #: A memory term counts as bandwidth-bound (not latency-bound) once its bottleneck is this busy.
@@ -85,24 +86,18 @@ class DeviceCosts:
         return latency.access_latency_ns(self.device, row_hit=row_hit, trcd=op.trcd)
 
     @property
-    def banks(self) -> int:
-        return latency.total_banks(self.device)
+    def banks_per_channel(self) -> int:
+        return latency.banks_per_channel(self.device)
 
     def memory_time_s(
-        self,
-        *,
-        trcd: float,
-        accesses: float,
-        row_hit_rate: float,
-        mlp: float,
-        extra_latency_ns: float,
-        closed_page: bool,
+        self, *, trcd: float, issue: LayerIssue, extra_latency_ns: float, closed_page: bool
     ) -> tuple[float, bool]:
+        """The analytic model: :func:`eden.dram.latency.banked_memory_time` at the layer's row-hit rate."""
         served = latency.banked_memory_time(
             self.device,
-            accesses=accesses,
-            row_hit_rate=row_hit_rate,
-            mlp=mlp,
+            accesses=issue.accesses,
+            row_hit_rate=issue.row_hit_rate,
+            mlp=issue.mlp,
             trcd=trcd,
             extra_latency_ns=extra_latency_ns,
             closed_page=closed_page,
@@ -118,6 +113,8 @@ def _costs_by_name(name: str) -> DeviceCosts:
     return DeviceCosts(_load(name))
 
 
-def costs_for(memory: str | DramDevice) -> DeviceCosts:
+def costs_for(memory: str | DramDevice | DeviceCosts) -> DeviceCosts:
     """Costs of a device given by name (cached) or as an object."""
+    if isinstance(memory, DeviceCosts):  # a costs model of its own (e.g. the simulated controller)
+        return memory
     return _costs_by_name(memory) if isinstance(memory, str) else DeviceCosts(device_of(memory))

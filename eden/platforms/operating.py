@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eden.errors import ConfigError
+
+if TYPE_CHECKING:
+    from eden.platforms.memory_time import LayerIssue
 
 
 @dataclass(frozen=True)
@@ -86,21 +89,15 @@ class DramCosts(Protocol):
     def access_latency_ns(self, op: OpPoint, *, row_hit: bool) -> float: ...
 
     @property
-    def banks(self) -> int:
-        """Banks of the whole memory that serve accesses independently."""
+    def banks_per_channel(self) -> int:
+        """Banks a stream's row can be disturbed in: lines interleave over the channels, so every stream visits
+        every channel, and another stream disturbs it in one of that channel's banks."""
         ...
 
     def memory_time_s(
-        self,
-        *,
-        trcd: float,
-        accesses: float,
-        row_hit_rate: float,
-        mlp: float,
-        extra_latency_ns: float,
-        closed_page: bool,
+        self, *, trcd: float, issue: LayerIssue, extra_latency_ns: float, closed_page: bool
     ) -> tuple[float, bool]:
-        """(time to serve the accesses through banks and buses, whether a bank or bus saturates)."""
+        """(time to serve the layer's accesses through banks and buses, whether a bank or bus saturates)."""
         ...
 
     def paper_scale(self, op: OpPoint) -> float:
