@@ -11,7 +11,9 @@ latency):
 
 - **Address mapping** RoBaRaCoCh (Ramulator's default; one rank): line → channel (lowest bits), column (one
   ``row_bytes`` stretch of a row), bank, row.
-- **Per-bank FR-FCFS**: among the requests queued at a bank, the oldest row hit first, else the oldest.
+- **Per-bank FR-FCFS**: among the requests queued at a bank, the oldest row hit first, else the oldest. A
+  channel's scheduler sees at most ``queue_depth`` requests (Ramulator's read queue: 32; GPGPU-Sim's FR-FCFS
+  queue: 64 in its tested configs); later arrivals wait in order, so deep MLP cannot reorder without bound.
 - **Bank timing**: a hit issues its column command ``tCCD`` after the bank's previous one; a conflict
   precharges (not before ``tRAS`` after its activation), activates ``tRP`` later (not before ``tRC`` after the
   previous activation), reads ``tRCD`` later. A **closed page** precharges after every access, so each access
@@ -151,10 +153,14 @@ def simulate(
     timings: ControllerTimings,
     geometry: ControllerGeometry,
     closed_page: bool = False,
+    queue_depth: int = 0,
 ) -> SimResult:
-    """Play one line-address trace per core through the controller (module docstring)."""
+    """Play one line-address trace per core through the controller (module docstring). ``queue_depth``: the
+    requests one channel's scheduler sees at once (0: all that have arrived); the rest wait in arrival order."""
     if not (isinstance(mlp, int) and mlp >= 1):
         raise ConfigError("mlp", mlp, "an integer >= 1 (requests in flight per core)")
+    if not (isinstance(queue_depth, int) and queue_depth >= 0):
+        raise ConfigError("queue_depth", queue_depth, "an integer >= 0 (0: unlimited)")
     if not (math.isfinite(on_chip_ns) and on_chip_ns >= 0):
         raise ConfigError("on_chip_ns", on_chip_ns, "a number >= 0 (ns)")
     t = timings
@@ -164,6 +170,18 @@ def simulate(
     events: list[tuple[float, int, int, tuple[int, ...]]] = []
     seq = 0
     cursor = [0] * len(traces)
+    pending = [0] * geometry.channels  # requests in a channel's scheduler queue
+    backlog: list[deque[tuple[int, tuple[int, int, int, float]]]] = [deque() for _ in range(geometry.channels)]
+
+    def enqueue(channel: int, b: int, entry: tuple[int, int, int, float], now: float) -> None:
+        nonlocal seq
+        bank = banks[channel][b]
+        bank.queue.append(entry)
+        pending[channel] += 1
+        if not bank.deciding:
+            bank.deciding = True
+            seq += 1
+            heapq.heappush(events, (max(now, bank.next_decision), seq, _DECIDE, (channel, b)))
 
     def issue(core: int, at: float) -> None:
         nonlocal seq
@@ -188,12 +206,10 @@ def simulate(
         now, order, kind, data = heapq.heappop(events)
         if kind == _ARRIVE:
             channel, b, row, core = data
-            bank = banks[channel][b]
-            bank.queue.append((order, row, core, now))
-            if not bank.deciding:
-                bank.deciding = True
-                seq += 1
-                heapq.heappush(events, (max(now, bank.next_decision), seq, _DECIDE, (channel, b)))
+            if queue_depth and pending[channel] >= queue_depth:
+                backlog[channel].append((b, (order, row, core, now)))
+            else:
+                enqueue(channel, b, (order, row, core, now), now)
             continue
         channel, b = data
         bank = banks[channel][b]
@@ -201,6 +217,10 @@ def simulate(
         if not closed_page and bank.open_row is not None:
             pick = next((i for i, req in enumerate(bank.queue) if req[1] == bank.open_row), 0)
         _, row, core, arrival = bank.queue.pop(pick)
+        pending[channel] -= 1
+        if backlog[channel]:
+            waiting_bank, entry = backlog[channel].popleft()
+            enqueue(channel, waiting_bank, entry, now)
         if not closed_page and row == bank.open_row:
             column = max(now, bank.last_act + t.trcd, bank.last_col + t.tccd)
             hits += 1

@@ -117,7 +117,7 @@ MEMORY_MODELS: tuple[str, ...] = ("analytic", "simulated", "simulated-ramulator"
 def memory_model(cpu: Any, name: str) -> Any:
     """The ``memory`` argument of ``cpu.evaluate`` for ``--memory name`` (None: the analytic default)."""
     from eden.platforms.dram_costs import device_of
-    from eden.platforms.simulated_memory import RAMULATOR_DDR4_2133_LIMITS, SimulatedCosts
+    from eden.platforms.simulated_memory import RAMULATOR_DDR4_2133_LIMITS
 
     if name not in MEMORY_MODELS:
         raise ConfigError("--memory", name, MEMORY_MODELS)
@@ -126,10 +126,7 @@ def memory_model(cpu: Any, name: str) -> Any:
     device = device_of(cpu.dram)
     if name == "simulated-ramulator" and device.name != "ddr4_2133":
         raise ConfigError("--memory", name, "simulated (Ramulator's limits are cited for ddr4_2133 only)")
-    limits = RAMULATOR_DDR4_2133_LIMITS if name == "simulated-ramulator" else None
-    return SimulatedCosts(
-        device, row_bytes=cpu.interface.interleave_bytes, line_bytes=cpu.interface.access_bytes, limits=limits
-    )
+    return cpu.simulated_costs(device, RAMULATOR_DDR4_2133_LIMITS if name == "simulated-ramulator" else None)
 
 
 def network_terms(network: str, fmt: str, cpu: Any, memory: Any = None) -> NetworkTerms:

@@ -57,6 +57,13 @@ class Platform(ABC):
     def traffic(self, topology: Topology, *, bytes_per_value: float) -> list[LayerTraffic]:
         """DRAM traffic of each layer of ``topology`` for one inference."""
 
+    def memory_costs(self, memory: Any = None) -> DramCosts:
+        """The DRAM costs model of ``memory`` (a ``dram`` name, a device or a costs object; default: this
+        platform's ``dram``). Cache-based processors may time it by simulation (``platform.memory_model``)."""
+        from eden.platforms.dram_costs import costs_for
+
+        return costs_for(memory if memory is not None else self.dram)
+
     @abstractmethod
     def timing(self) -> TimingModel:
         """Compute and memory rates for the roofline (see :mod:`eden.platforms.composition`)."""
@@ -112,11 +119,11 @@ class Platform(ABC):
             raise ConfigError("scaling", scaling, SCALINGS)
         if data_format not in FORMAT_BYTES:
             raise ConfigError("format", data_format, FORMAT_BYTES)
-        from eden.platforms.dram_costs import costs_for, nominal_of
+        from eden.platforms.dram_costs import nominal_of
 
         topology = self.topology_of(model_or_topology, example_input)
         bytes_per_value = FORMAT_BYTES[data_format]
-        costs: DramCosts = costs_for(memory if memory is not None else self.dram)
+        costs: DramCosts = self.memory_costs(memory)
         reference: OpPoint | None = nominal_of(device) if device is not None else None
         # Bad mapping keys or points fail here, before any (possibly minutes-long) simulation.
         for op in set(resolve_mapping(mapping, set(data_type_keys(topology)), costs.nominal, reference).values()):

@@ -13,6 +13,10 @@ from eden.platforms.memory_time import PAGE_POLICIES, IssueModel
 from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic, analytical_traffic
 
+#: How a cache-based processor times DRAM: the closed-form model, or the event-driven controller
+#: (:mod:`eden.platforms.simulated_memory`), slower and free of the row-hit formula and queueing approximation.
+MEMORY_MODELS: tuple[str, ...] = ("analytic", "simulated")
+
 
 class CachedProcessor(BusPlatform):
     """A processor whose DRAM traffic follows the tiling model of :mod:`eden.platforms.traffic`.
@@ -29,6 +33,8 @@ class CachedProcessor(BusPlatform):
         "on_chip_latency_ns",
         "work_tile",
         "page_policy",
+        "memory_model",
+        "scheduler_queue",
     )
     #: The plugin's own fields (its compute side and caches).
     FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -43,6 +49,8 @@ class CachedProcessor(BusPlatform):
         peak_macs_per_s: float,
         compute_efficiency: float,
         issue: IssueModel,
+        memory_model: str = "analytic",
+        scheduler_queue: int = 0,
     ) -> None:
         timing = interface.timing(
             peak_macs_per_s=peak_macs_per_s,
@@ -53,6 +61,29 @@ class CachedProcessor(BusPlatform):
         super().__init__(name=name, dram=dram, interface=interface, timing=timing)
         self.on_chip_bytes = on_chip_bytes
         self.issue = issue
+        self.memory_model = memory_model
+        self.scheduler_queue = scheduler_queue
+
+    def memory_costs(self, memory: Any = None) -> Any:
+        """The DRAM costs of ``memory`` (default: this platform's), timed by :attr:`memory_model`."""
+        from eden.platforms.dram_costs import DeviceCosts, costs_for, device_of
+
+        if self.memory_model == "analytic" or isinstance(memory, DeviceCosts):
+            return costs_for(memory if memory is not None else self.dram)
+        return self.simulated_costs(device_of(memory if memory is not None else self.dram))
+
+    def simulated_costs(self, device: Any, limits: dict[str, float] | None = None) -> Any:
+        """Costs of ``device`` whose memory time comes from the event-driven controller, with this processor's
+        line size and row stretch (``limits``: tRRD/tFAW/tCCD in ns, :mod:`eden.platforms.simulated_memory`)."""
+        from eden.platforms.simulated_memory import SimulatedCosts
+
+        return SimulatedCosts(
+            device,
+            row_bytes=self.interface.interleave_bytes,
+            line_bytes=self.interface.access_bytes,
+            limits=limits,
+            queue_depth=self.scheduler_queue,
+        )
 
     @classmethod
     @abstractmethod
@@ -66,6 +97,8 @@ class CachedProcessor(BusPlatform):
         interface = DramInterface.from_params(params)
         if params["page_policy"] not in PAGE_POLICIES:
             raise ConfigError("platform.page_policy", params["page_policy"], PAGE_POLICIES)
+        if params["memory_model"] not in MEMORY_MODELS:
+            raise ConfigError("platform.memory_model", params["memory_model"], MEMORY_MODELS)
         issue = IssueModel(
             contexts=contexts,
             mlp_per_context=field_number(params, "mlp_per_context", low=1),
@@ -83,6 +116,8 @@ class CachedProcessor(BusPlatform):
             peak_macs_per_s=peak_macs_per_s,
             compute_efficiency=field_number(params, "compute_efficiency", low=1e-3, high=1),
             issue=issue,
+            memory_model=params["memory_model"],
+            scheduler_queue=field_int(params, "scheduler_queue"),
         )
 
     def layer_traffic(self, layer: Layer, *, bytes_per_value: float) -> LayerTraffic:

@@ -40,6 +40,7 @@ def _window(
     on_chip_ns: float,
     closed_page: bool,
     seeds: int,
+    queue_depth: int,
 ) -> float:
     """Mean time per access (ns) of one simulated window: steady state, or the whole run when ``whole``."""
     total = 0.0
@@ -47,7 +48,7 @@ def _window(
         traces = stream_traces(cores=cores, streams_per_core=streams_per_core,
                                accesses_per_core=accesses_per_core, geometry=geometry, seed=seed)  # fmt: skip
         result = simulate(traces, mlp=mlp, on_chip_ns=on_chip_ns, timings=timings, geometry=geometry,
-                          closed_page=closed_page)  # fmt: skip
+                          closed_page=closed_page, queue_depth=queue_depth)  # fmt: skip
         total += result.time_ns / result.accesses if whole else result.ns_per_access
     return total / seeds
 
@@ -64,6 +65,7 @@ class SimulatedCosts(DeviceCosts):
         limits: dict[str, float] | None = None,
         accesses_per_core: int = 2000,
         seeds: int = 4,
+        queue_depth: int = 0,
     ) -> None:
         super().__init__(device)
         if not (isinstance(accesses_per_core, int) and accesses_per_core >= 100):
@@ -80,7 +82,7 @@ class SimulatedCosts(DeviceCosts):
             row_bytes=row_bytes,
             line_bytes=line_bytes,
         )
-        self.accesses_per_core, self.seeds = accesses_per_core, seeds
+        self.accesses_per_core, self.seeds, self.queue_depth = accesses_per_core, seeds, queue_depth
 
     def memory_time_s(
         self, *, trcd: float, issue: LayerIssue, extra_latency_ns: float, closed_page: bool
@@ -102,6 +104,7 @@ class SimulatedCosts(DeviceCosts):
             on_chip_ns=extra_latency_ns,
             closed_page=closed_page,
             seeds=self.seeds,
+            queue_depth=self.queue_depth,
         )
         utilization = timings.tburst / (self.geometry.channels * ns) if ns > 0 else 0.0
         return issue.accesses * ns * 1e-9, utilization >= SATURATED

@@ -73,6 +73,8 @@ def test_row_conflicts_in_one_bank_are_bound_by_trc_not_trcd(ddr4: DramDevice) -
     assert reduced.ns_per_access == pytest.approx(nominal.ns_per_access, rel=1e-6)
     reordered = run(ddr4, trace, geo=ONE_CHANNEL, mlp=4)
     assert reordered.row_hits > 0 and reordered.time_ns < nominal.time_ns
+    # a scheduler that sees one request at a time cannot reorder: back to every access a conflict
+    assert run(ddr4, trace, geo=ONE_CHANNEL, mlp=4, queue_depth=1).row_hits == 0
 
 
 @pytest.mark.parametrize("streams", [1, 4, 16])
@@ -141,7 +143,7 @@ def test_tfaw_caps_the_activation_rate(ddr4: DramDevice) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"mlp": 0}, "mlp"), ({"mlp": 2.5}, "mlp"), ({"on_chip_ns": -1.0}, "on_chip_ns")],
+    [({"mlp": 0}, "mlp"), ({"mlp": 2.5}, "mlp"), ({"on_chip_ns": -1.0}, "on_chip_ns"), ({"queue_depth": -1}, "queue")],
 )
 def test_bad_simulation_input_is_one_line(ddr4: DramDevice, kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(ConfigError, match=field):

@@ -82,6 +82,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ("zero_partitions", ["dram.partitions.count=0"], "dram.partitions.count=0 is invalid; allowed: a positive integer"),
     ("platform_zero_cores", ["platform.cores=0"], "platform.cores=0 is invalid; allowed: a positive integer"),
     (
+        "platform_unknown_memory_model",
+        ["platform.memory_model=cycle"],
+        "platform.memory_model='cycle' is invalid; allowed: analytic, simulated",
+    ),
+    (
         "platform_unknown_dataflow",
         ["platform=eyeriss", "platform.dataflow=rs"],
         "platform.dataflow='rs' is invalid; allowed: ws, os, is",
