@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eden.errors import ConfigError
 from eden.platforms.base import field_int, field_number
@@ -12,6 +12,11 @@ from eden.platforms.interface import BusPlatform, DramInterface
 from eden.platforms.memory_time import PAGE_POLICIES, IssueModel
 from eden.platforms.topology import Layer
 from eden.platforms.traffic import LayerTraffic, analytical_traffic
+
+if TYPE_CHECKING:
+    from eden.dram.device import DramDevice
+    from eden.platforms.operating import DramCosts
+    from eden.platforms.simulated_memory import SimulatedCosts
 
 #: How a cache-based processor times DRAM: the closed-form model, or the event-driven controller
 #: (:mod:`eden.platforms.simulated_memory`), slower and free of the row-hit formula and queueing approximation.
@@ -64,7 +69,7 @@ class CachedProcessor(BusPlatform):
         self.memory_model = memory_model
         self.scheduler_queue = scheduler_queue
 
-    def memory_costs(self, memory: Any = None) -> Any:
+    def memory_costs(self, memory: Any = None) -> DramCosts:
         """The DRAM costs of ``memory`` (default: this platform's), timed by :attr:`memory_model`."""
         from eden.platforms.dram_costs import DeviceCosts, costs_for, device_of
 
@@ -72,7 +77,7 @@ class CachedProcessor(BusPlatform):
             return costs_for(memory if memory is not None else self.dram)
         return self.simulated_costs(device_of(memory if memory is not None else self.dram))
 
-    def simulated_costs(self, device: Any, limits: dict[str, float] | None = None) -> Any:
+    def simulated_costs(self, device: DramDevice, limits: dict[str, float] | None = None) -> SimulatedCosts:
         """Costs of ``device`` whose memory time comes from the event-driven controller, with this processor's
         line size and row stretch (``limits``: tRRD/tFAW/tCCD in ns, :mod:`eden.platforms.simulated_memory`)."""
         from eden.platforms.simulated_memory import SimulatedCosts

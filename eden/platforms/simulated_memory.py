@@ -41,16 +41,18 @@ def _window(
     closed_page: bool,
     seeds: int,
     queue_depth: int,
-) -> float:
-    """Mean time per access (ns) of one simulated window: steady state, or the whole run when ``whole``."""
-    total = 0.0
+) -> tuple[float, float]:
+    """(mean time per access in ns, row-hit rate) of one simulated window: the time at steady state, or over the
+    whole run when ``whole``."""
+    total = hits = 0.0
     for seed in range(seeds):
         traces = stream_traces(cores=cores, streams_per_core=streams_per_core,
                                accesses_per_core=accesses_per_core, geometry=geometry, seed=seed)  # fmt: skip
         result = simulate(traces, mlp=mlp, on_chip_ns=on_chip_ns, timings=timings, geometry=geometry,
                           closed_page=closed_page, queue_depth=queue_depth)  # fmt: skip
         total += result.time_ns / result.accesses if whole else result.ns_per_access
-    return total / seeds
+        hits += result.row_hit_rate
+    return total / seeds, hits / seeds
 
 
 class SimulatedCosts(DeviceCosts):
@@ -93,7 +95,7 @@ class SimulatedCosts(DeviceCosts):
         per_core = math.ceil(issue.accesses / cores)
         window = min(per_core, self.accesses_per_core)
         timings = ControllerTimings.of(self.device, trcd=round(trcd, 3), **self.limits)
-        ns = _window(
+        ns, hit_rate = _window(
             timings,
             self.geometry,
             cores=cores,
@@ -106,5 +108,9 @@ class SimulatedCosts(DeviceCosts):
             seeds=self.seeds,
             queue_depth=self.queue_depth,
         )
-        utilization = timings.tburst / (self.geometry.channels * ns) if ns > 0 else 0.0
+        # The busier of the buses and the banks (a miss holds its bank at least tRC, as in the analytic model).
+        g = self.geometry
+        t = timings
+        bank_ns = hit_rate * t.tccd + (1 - hit_rate) * max(t.trc, t.trp + t.trcd + t.tburst)
+        utilization = max(t.tburst / g.channels, bank_ns / (g.channels * g.banks)) / ns if ns > 0 else 0.0
         return issue.accesses * ns * 1e-9, utilization >= SATURATED
