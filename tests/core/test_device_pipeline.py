@@ -12,11 +12,9 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from eden.cache import StageCache
-from eden.config import validate
 from eden.context import RunContext
 from eden.pipeline import run_stages
-from eden.tracking import Tracker
+from tests.conftest import untracked_context
 
 NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 TRAINERS = [
@@ -35,9 +33,7 @@ FAST_SEARCH = [
 
 
 def _run(compose_cfg: Callable[[list[str]], DictConfig], overrides: list[str]) -> tuple[RunContext, dict[str, float]]:
-    cfg = compose_cfg(overrides)
-    ctx = RunContext(cfg=cfg, members=validate(cfg), tracker=Tracker(enabled=False, uri="", experiment="t"),
-                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    ctx = untracked_context(compose_cfg(overrides))
     return ctx, run_stages(ctx)
 
 

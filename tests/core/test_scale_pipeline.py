@@ -21,11 +21,9 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from eden.cache import StageCache
-from eden.config import validate
 from eden.context import RunContext
 from eden.pipeline import run_stages
-from eden.tracking import Tracker
+from tests.conftest import untracked_context
 
 pytestmark = pytest.mark.slow
 
@@ -65,9 +63,7 @@ def _one_thread() -> Iterator[None]:
 
 
 def _run(compose_cfg: Callable[[list[str]], DictConfig], overrides: list[str]) -> tuple[RunContext, dict[str, float]]:
-    cfg = compose_cfg(overrides)
-    ctx = RunContext(cfg=cfg, members=validate(cfg), tracker=Tracker(enabled=False, uri="", experiment="t"),
-                     cache=StageCache(cfg.paths.cache))  # fmt: skip
+    ctx = untracked_context(compose_cfg(overrides))
     return ctx, run_stages(ctx)
 
 
