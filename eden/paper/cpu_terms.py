@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -223,7 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(report([network_terms(n, f, cpu, memory) for n in networks for f in formats]), end="")
+    rows = []
+    for network in networks:
+        for fmt in formats:
+            start = time.perf_counter()
+            rows.append(network_terms(network, fmt, cpu, memory))
+            print(f"[cpu_terms] {network} {fmt}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    print(report(rows), end="")
     return 0
 
 
