@@ -128,3 +128,16 @@ def test_platform_memory_model_simulated_times_dram_with_the_controller(
     # Bank-bound on the GPU: FR-FCFS finds slightly fewer queued row hits when activations finish sooner
     # (h 0.171 → 0.169 from tRCD 12 to 0 ns), a reordering effect the closed form cannot show; never more than this.
     assert simulated.speedup > 0.99
+
+
+def test_cpu_terms_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m eden.paper.cpu_terms``: a table with a progress line per row; a bad --memory is one line, exit 2."""
+    from eden.paper.cpu_terms import main
+
+    assert main(["--networks", "alexnet", "--formats", "fp32"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("| network |") and "| alexnet | fp32 |" in out
+    assert err.startswith("[cpu_terms] alexnet fp32: ")
+    assert main(["--networks", "alexnet", "--memory", "cycle"]) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("--memory='cycle' is invalid; allowed: analytic, simulated")
