@@ -7,7 +7,8 @@ IFM addresses are NHWC. Its read buffer keeps the most recent half of the SRAM (
 fetches an address from DRAM when it is not there. So:
 
 * every weight is fetched once (each fold's block of the filter matrix is new);
-* an IFM that fits the window is fetched once;
+* an IFM that fits the window is fetched once, the values the layer reads of it (all of them, but for a
+  stride larger than the kernel, e.g. a 1×1 stride-2 shortcut, which reads a quarter);
 * otherwise each row fold fetches the distinct IFM addresses its K block touches, minus those it shares with
   the block just before when that block fit the window, and this repeats for every column fold.
 
@@ -34,8 +35,9 @@ ACTIVE_FRACTION = 0.5
 def _union_size(layer: Layer, offsets: frozenset[tuple[int, int]]) -> int:
     """Pixels of the stored IFM that output pixels read at any of ``offsets`` (one channel)."""
     pad_h, pad_w = layer.padded()
-    top, left = (pad_h - layer.in_h) // 2, (pad_w - layer.in_w) // 2
-    mask = np.zeros((pad_h, pad_w), dtype=bool)
+    # A stride larger than the kernel can leave the last rows/columns unread (padded < stored): no offset then.
+    top, left = max(0, (pad_h - layer.in_h) // 2), max(0, (pad_w - layer.in_w) // 2)
+    mask = np.zeros((max(pad_h, layer.in_h), max(pad_w, layer.in_w)), dtype=bool)
     for r, s in offsets:
         mask[r : r + (layer.out_h - 1) * layer.stride_h + 1 : layer.stride_h,
              s : s + (layer.out_w - 1) * layer.stride_w + 1 : layer.stride_w] = True  # fmt: skip
@@ -76,8 +78,8 @@ def _ws_reads(layer: Layer, rows: int, cols: int, ifmap_words: float) -> tuple[f
     _, _, n, k = layer.gemm()
     ifm = layer.ifm_numel // layer.groups
     window = ACTIVE_FRACTION * ifmap_words
-    if ifm <= window:
-        return float(n * k), float(ifm)
+    if ifm <= window:  # fetched once: the stored values the layer reads (a strided 1×1 skips 3 in 4)
+        return float(n * k), float(_distinct(layer, _block_channels(layer, 0, k)))
     col_folds = math.ceil(n / cols)
     per_pass, previous, previous_size = 0.0, None, math.inf
     for start in range(0, k, rows):

@@ -45,6 +45,22 @@ def test_stand_in_matches_scalesim_dram_bytes_where_the_ifm_is_refetched(
     assert est.total_bytes == pytest.approx(sim.total_bytes, rel=0.10)
 
 
+@pytest.mark.parametrize(
+    ("module", "shape", "passes"),
+    [(nn.Conv2d(16, 32, 1, stride=2), (16, 8, 8), 1), (nn.Conv2d(32, 16, 1, stride=2), (32, 16, 16), 2)],
+)
+def test_a_strided_shortcut_reads_only_the_pixels_it_uses(
+    module: nn.Module, shape: tuple[int, ...], passes: int, tmp_path: Path
+) -> None:
+    """A 1×1 stride-2 convolution (ResNet's downsampling shortcut) reads a quarter of its IFM: once when it fits
+    the window, once per column fold when not. The stand-in read all of a fitting IFM (4x SCALE-Sim) and misplaced
+    the sampling grid when refetching (padded extent below the stored one)."""
+    layer = layer_of(module, shape)  # type: ignore[arg-type]
+    sim = ScaleSimRunner(array=ARRAY, cache_dir=tmp_path, max_cycles=1e9).layer_traffic(layer, **KW)
+    est = analytical_systolic(layer, ARRAY, **KW)
+    assert sim.ifm_bytes == est.ifm_bytes == passes * layer.ifm_numel // 4
+
+
 def test_where_k_blocks_share_channels_the_stand_in_reads_less_than_scalesim(tmp_path: Path) -> None:
     """C_in ≤ rows: consecutive K blocks revisit the same channels. SCALE-Sim's read window moves in steps of
     half its sets, so it keeps less of the previous block than the sliding window the stand-in assumes: the
@@ -83,3 +99,17 @@ def test_alexnet_on_eyeriss_matches_the_hand_count() -> None:
     for name, values in hand.items():
         assert rows[name].ifm_bytes == 4 * values, name
     assert result.total_bytes == pytest.approx(425.8e6, rel=1e-3)
+
+
+def test_stand_in_check_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m eden.paper.stand_in``: the stand-in over SCALE-Sim on the layers SCALE-Sim simulates; bad
+    input is one line."""
+    from eden.paper.stand_in import main
+
+    args = ["--platforms", "eyeriss", "--networks", "squeezenet1_1", "--formats", "int8", "--max-cycles", "0"]
+    assert main(args) == 0
+    out, _ = capsys.readouterr()
+    assert "| eyeriss | squeezenet1_1 | int8 | 0 | 1.000 | 1.000 |" in out  # budget 0: nothing simulated
+    assert main(["--platforms", "gpu"]) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("--platforms='gpu' is invalid")
