@@ -106,7 +106,7 @@ def speedup(device: DramDevice, stream: AccessStream, trcd: float) -> float:
 
 
 # ------------------------------------------------------------------------------ banked closed network
-def _bank_occupancy_ns(device: DramDevice, row_hit_rate: float, trcd: float, *, closed_page: bool) -> float:
+def bank_occupancy_ns(device: DramDevice, row_hit_rate: float, trcd: float, *, closed_page: bool) -> float:
     """Time one access holds its bank: a column burst on a hit; a miss holds it for the longer of the
     PRE→ACT→RD sequence and tRC, because successive ACTs to one bank are tRC apart and tRAS (hence tRC)
     is not lowered with tRCD (EDEN lowers tRCD alone, paper §5)."""
@@ -179,7 +179,7 @@ def banked_memory_time(
     org = device.organization
     banks, bank_ns, bus_ns = (
         total_banks(device),
-        _bank_occupancy_ns(device, row_hit_rate, t, closed_page=closed_page),
+        bank_occupancy_ns(device, row_hit_rate, t, closed_page=closed_page),
         burst_ns(device),
     )
     x = banked_throughput(

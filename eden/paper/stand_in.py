@@ -20,7 +20,7 @@ from typing import Any
 from eden.errors import ConfigError
 
 PLATFORMS = ("eyeriss", "tpu")
-FORMAT_BYTES = {"fp32": 4.0, "int8": 1.0}
+FORMATS = ("fp32", "int8")  # the reproduction's formats (eden.paper.reproduce)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class StandInCheck:
 def check(platform: Any, name: str, network: str, fmt: str) -> StandInCheck:
     """Compare the stand-in with SCALE-Sim on every layer of ``network`` that ``platform`` simulates."""
     from eden.paper.networks import shape_only_topology
+    from eden.platforms.base import FORMAT_BYTES
     from eden.platforms.scalesim_runner import analytical_systolic
 
     b = FORMAT_BYTES[fmt]
@@ -97,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         platforms = parse_list(args.platforms, list(PLATFORMS), "--platforms")
         networks = parse_list(args.networks, list(TABLE3), "--networks")
-        formats = parse_list(args.formats, list(FORMAT_BYTES), "--formats")
+        formats = parse_list(args.formats, list(FORMATS), "--formats")
         if args.max_cycles is not None and not args.max_cycles >= 0:
             raise ConfigError("--max-cycles", args.max_cycles, "a number >= 0")
     except ConfigError as exc:

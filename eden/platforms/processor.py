@@ -71,10 +71,10 @@ class CachedProcessor(BusPlatform):
 
     def memory_costs(self, memory: Any = None) -> DramCosts:
         """The DRAM costs of ``memory`` (default: this platform's), timed by :attr:`memory_model`."""
-        from eden.platforms.dram_costs import DeviceCosts, costs_for, device_of
+        from eden.platforms.dram_costs import DeviceCosts, device_of
 
         if self.memory_model == "analytic" or isinstance(memory, DeviceCosts):
-            return costs_for(memory if memory is not None else self.dram)
+            return super().memory_costs(memory)
         return self.simulated_costs(device_of(memory if memory is not None else self.dram))
 
     def simulated_costs(self, device: DramDevice, limits: dict[str, float] | None = None) -> SimulatedCosts:

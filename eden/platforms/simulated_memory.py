@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from eden.dram.controller_sim import ControllerGeometry, ControllerTimings, simulate, stream_traces
 from eden.dram.device import DramDevice
+from eden.dram.latency import bank_occupancy_ns
 from eden.errors import ConfigError
 from eden.platforms.dram_costs import SATURATED, DeviceCosts
 from eden.platforms.memory_time import LayerIssue
@@ -108,9 +109,8 @@ class SimulatedCosts(DeviceCosts):
             seeds=self.seeds,
             queue_depth=self.queue_depth,
         )
-        # The busier of the buses and the banks (a miss holds its bank at least tRC, as in the analytic model).
+        # The busier of the buses and the banks, each access holding its bank as the analytic model has it.
         g = self.geometry
-        t = timings
-        bank_ns = hit_rate * t.tccd + (1 - hit_rate) * max(t.trc, t.trp + t.trcd + t.tburst)
-        utilization = max(t.tburst / g.channels, bank_ns / (g.channels * g.banks)) / ns if ns > 0 else 0.0
+        bank_ns = bank_occupancy_ns(self.device, hit_rate, timings.trcd, closed_page=closed_page)
+        utilization = max(timings.tburst / g.channels, bank_ns / (g.channels * g.banks)) / ns if ns > 0 else 0.0
         return issue.accesses * ns * 1e-9, utilization >= SATURATED

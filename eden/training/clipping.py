@@ -55,12 +55,16 @@ def clamp_all(pairs: list[tuple[torch.Tensor, float]]) -> None:
 
 
 @torch.no_grad()
-def apply_clip(model: nn.Module, bounds: ClipBounds) -> int:
-    """Clamp each bounded layer's weights to ±its bound in place; returns how many weights were clamped."""
-    pairs = clipped_weights(model, bounds)
+def count_and_clamp(pairs: list[tuple[torch.Tensor, float]]) -> int:
+    """:func:`clamp_all`, returning how many weights were clamped (a host sync: not for every step)."""
     clamped = sum(int((w.abs() > bound).sum()) for w, bound in pairs)
     clamp_all(pairs)
     return clamped
+
+
+def apply_clip(model: nn.Module, bounds: ClipBounds) -> int:
+    """Clamp each bounded layer's weights to ±its bound in place; returns how many weights were clamped."""
+    return count_and_clamp(clipped_weights(model, bounds))
 
 
 def clip_callback(model: nn.Module, bounds: ClipBounds) -> Any:
@@ -74,7 +78,7 @@ def clip_callback(model: nn.Module, bounds: ClipBounds) -> Any:
         clamped_at_start = 0
 
         def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-            self.clamped_at_start = apply_clip(model, bounds)
+            self.clamped_at_start = count_and_clamp(pairs)
 
         def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, *args: Any) -> None:
             clamp_all(pairs)
